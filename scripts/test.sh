@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The one command that runs every test of the project: unit, HTTP contract and real-Kestrel tests.
+# Usage: scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+status=0
+dotnet test CvmControl.sln -c Release --logger "console;verbosity=normal" --logger "trx;LogFileName=unit.trx" \
+  --results-directory "$results" 2>&1 | tee "$results/unit.log" || status=$?
+
+# A plain closing line that any CI reader understands.
+passed=$(grep -oE 'Passed: +[0-9]+' "$results/unit.log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+failed=$(grep -oE 'Failed: +[0-9]+' "$results/unit.log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+echo "${passed} passed, ${failed} failed"
+exit "$status"

@@ -1,0 +1,39 @@
+using System.Text.Json.Serialization;
+
+namespace CvmControl.Api.V1;
+
+/// <summary>Body of <c>GET /api/v1/bootstrap</c> and <c>GET /api/v1/passphrase</c>.</summary>
+public sealed class OperationStatusResponse
+{
+    /// <summary><c>idle</c>, <c>in_progress</c>, <c>completed</c> or <c>failed</c>.</summary>
+    [JsonPropertyName("status")]
+    public required string Status { get; init; }
+
+    /// <summary>Why the operation failed.</summary>
+    [JsonPropertyName("error")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Error { get; init; }
+
+    /// <summary>Per-volume results, when the operation reports them.</summary>
+    [JsonPropertyName("volumes")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, VolumeResult>? Volumes { get; init; }
+}
+
+/// <summary>The outcome of one volume.</summary>
+public sealed class VolumeResult
+{
+    /// <summary><c>ok</c> or <c>error</c>.</summary>
+    [JsonPropertyName("status")]
+    public required string Status { get; init; }
+
+    /// <summary>Short error, e.g. <c>luksFormat failed</c>.</summary>
+    [JsonPropertyName("error")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Error { get; init; }
+
+    /// <summary>The upstream tool's stderr with secrets removed.</summary>
+    [JsonPropertyName("detail")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Detail { get; init; }
+}

@@ -1,0 +1,50 @@
+using System.CommandLine;
+using CvmControl.Hosting;
+
+namespace CvmControl.Cli;
+
+/// <summary>The <c>cvm-control</c> command line: parse, resolve settings, run the daemon.</summary>
+internal static class CvmControlCommand
+{
+    public const int UsageError = 2;
+
+    public static RootCommand Create(Func<string, string?> getEnv, TextWriter stderr, Func<DaemonSettings, CancellationToken, Task<int>> run)
+    {
+        var root = new RootCommand("cvm-control bootstraps a Confidential VM over HTTPS: env and secret files, LUKS2 data volumes, passphrase rotation, shutdown.");
+        foreach (var setting in SettingsOptions.All)
+        {
+            root.Options.Add(setting.Option);
+        }
+        root.SetAction(async (parse, cancellationToken) =>
+        {
+            var (settings, error) = SettingsOptions.Resolve(parse, getEnv);
+            if (error is not null)
+            {
+                await stderr.WriteLineAsync($"cvm-control: {error}");
+                return UsageError;
+            }
+            return await run(settings!, cancellationToken);
+        });
+        return root;
+    }
+
+    public static async Task<int> InvokeAsync(string[] args, Func<string, string?> getEnv, TextWriter stdout, TextWriter stderr, Func<DaemonSettings, CancellationToken, Task<int>> run)
+    {
+        var root = Create(getEnv, stderr, run);
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // One line, no help dump: this usually runs under systemd, where the journal wants the reason.
+            await stderr.WriteLineAsync($"cvm-control: {parse.Errors[0].Message}");
+            return UsageError;
+        }
+        // The host handles SIGTERM/SIGINT itself and lets a running operation finish its step;
+        // System.CommandLine's own handler would kill the process after 2 s.
+        return await parse.InvokeAsync(new InvocationConfiguration
+        {
+            ProcessTerminationTimeout = null,
+            Output = stdout,
+            Error = stderr,
+        });
+    }
+}

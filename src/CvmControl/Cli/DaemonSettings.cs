@@ -1,0 +1,25 @@
+using System.Net;
+
+namespace CvmControl.Cli;
+
+internal enum LogFormat
+{
+    Json,
+    Text,
+}
+
+/// <summary>The daemon's resolved configuration: flag, then env var, then default.</summary>
+internal sealed record DaemonSettings
+{
+    public IPAddress Address { get; init; } = IPAddress.Any;
+
+    public int Port { get; init; } = 9443;
+
+    public string TlsCommonName { get; init; } = "cvm-control";
+
+    public LogLevel LogLevel { get; init; } = LogLevel.Information;
+
+    public LogFormat LogFormat { get; init; } = LogFormat.Json;
+
+    public string RunDir { get; init; } = "/run/cvm";
+}

@@ -1,0 +1,98 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+
+namespace CvmControl.Cli;
+
+/// <summary>
+/// One daemon setting: its flag, env var, default and parser. Every flag is taken as a string and
+/// parsed here, so that a bad flag and a bad env var get the same one-line message.
+/// </summary>
+internal sealed class Setting(string flag, string env, string defaultText, string description, string valueName, Func<string, DaemonSettings, (DaemonSettings? Settings, string? Error)> apply)
+{
+    public Option<string> Option { get; } = new(flag)
+    {
+        Description = $"{description} [env: {env}] [default: {defaultText}]",
+        HelpName = valueName,
+    };
+
+    public string Flag { get; } = flag;
+
+    public string Env { get; } = env;
+
+    /// <summary>Flag beats env var beats default. An empty env var counts as unset.</summary>
+    public (DaemonSettings? Settings, string? Error) Resolve(ParseResult parse, Func<string, string?> getEnv, DaemonSettings settings)
+    {
+        string? raw;
+        string source;
+        if (parse.GetResult(Option) is { Implicit: false })
+        {
+            raw = parse.GetValue(Option) ?? "";
+            source = Flag;
+        }
+        else if (getEnv(Env) is { Length: > 0 } fromEnv)
+        {
+            raw = fromEnv;
+            source = Env;
+        }
+        else
+        {
+            return (settings, null);
+        }
+        var (updated, error) = apply(raw, settings);
+        return error is null ? (updated, null) : (null, $"invalid {source} \"{Printable(raw)}\": {error}");
+    }
+
+    private static string Printable(string raw) =>
+        raw.Length > 64 || raw.Any(char.IsControl) ? string.Concat(raw.Take(64).Select(c => char.IsControl(c) ? '?' : c)) : raw;
+}
+
+internal static class SettingsOptions
+{
+    public static readonly IReadOnlyList<Setting> All =
+    [
+        new("--address", "CVM_CONTROL_ADDRESS", "0.0.0.0", "IP address to listen on", "ip", (raw, s) =>
+            IPAddress.TryParse(raw, out var ip) && raw.Trim() == raw ? (s with { Address = ip }, null) : (null, "not an IP address")),
+        new("--port", "CVM_CONTROL_PORT", "9443", "HTTPS port", "port", (raw, s) =>
+            int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 1 and <= 65535
+                ? (s with { Port = port }, null)
+                : (null, "must be a whole number from 1 to 65535")),
+        new("--tls-cn", "CVM_CONTROL_TLS_CN", "cvm-control", "Common name (and DNS SAN) of the self-signed TLS certificate", "name", (raw, s) =>
+            IsHostName(raw) ? (s with { TlsCommonName = raw }, null) : (null, "must be a non-empty DNS name or IP address")),
+        new("--log-level", "CVM_CONTROL_LOG_LEVEL", "info", "Log level: debug, info, warn or error", "level", (raw, s) => raw switch
+        {
+            "debug" => (s with { LogLevel = LogLevel.Debug }, null),
+            "info" => (s with { LogLevel = LogLevel.Information }, null),
+            "warn" => (s with { LogLevel = LogLevel.Warning }, null),
+            "error" => (s with { LogLevel = LogLevel.Error }, null),
+            _ => (null, "must be debug, info, warn or error"),
+        }),
+        new("--log-format", "CVM_CONTROL_LOG_FORMAT", "json", "Log format: json or text", "format", (raw, s) => raw switch
+        {
+            "json" => (s with { LogFormat = LogFormat.Json }, null),
+            "text" => (s with { LogFormat = LogFormat.Text }, null),
+            _ => (null, "must be json or text"),
+        }),
+        new("--run-dir", "CVM_CONTROL_RUN_DIR", "/run/cvm", "Runtime state directory: env files, secrets, bootstrap record", "dir", (raw, s) =>
+            raw.StartsWith('/') && !raw.Any(char.IsControl) ? (s with { RunDir = raw.Length > 1 ? raw.TrimEnd('/') : raw }, null) : (null, "must be an absolute path")),
+    ];
+
+    public static (DaemonSettings? Settings, string? Error) Resolve(ParseResult parse, Func<string, string?> getEnv)
+    {
+        var settings = new DaemonSettings();
+        foreach (var setting in All)
+        {
+            var (updated, error) = setting.Resolve(parse, getEnv, settings);
+            if (error is not null)
+            {
+                return (null, error);
+            }
+            settings = updated!;
+        }
+        return (settings, null);
+    }
+
+    private static bool IsHostName(string raw) =>
+        raw.Length is > 0 and <= 253
+        && (IPAddress.TryParse(raw, out _) || Uri.CheckHostName(raw) == UriHostNameType.Dns);
+}

@@ -1,0 +1,82 @@
+using System.Net.Sockets;
+using System.Security.Authentication;
+using CvmControl.Cli;
+using CvmControl.Http;
+using CvmControl.Json;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Serilog.Extensions.Logging;
+
+namespace CvmControl.Hosting;
+
+/// <summary>Builds and runs the HTTPS host for resolved <see cref="DaemonSettings"/>.</summary>
+internal static partial class DaemonHost
+{
+    /// <summary>
+    /// How long a stopping daemon waits for a running operation to finish its current step. Below
+    /// systemd's default 90 s stop timeout, so the daemon exits on its own terms.
+    /// </summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(80);
+
+    public static async Task<int> RunAsync(DaemonSettings settings, CancellationToken cancellationToken)
+    {
+        using var serilog = DaemonLogging.Create(settings);
+        await using var app = Build(settings, serilog);
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CvmControl");
+        try
+        {
+            await app.StartAsync(cancellationToken);
+            LogListening(logger, settings.Address.ToString(), settings.Port, settings.TlsCommonName);
+            await app.WaitForShutdownAsync(cancellationToken);
+            return 0;
+        }
+        catch (IOException ex) when (ex.InnerException is SocketException || ex.Message.Contains("address", StringComparison.OrdinalIgnoreCase))
+        {
+            LogCannotListen(logger, settings.Address.ToString(), settings.Port, ex.Message);
+            return 1;
+        }
+    }
+
+    public static WebApplication Build(DaemonSettings settings, Serilog.ILogger serilog, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Trace);
+        builder.Logging.AddProvider(new SerilogLoggerProvider(serilog, dispose: false));
+
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, CvmJsonContext.Default));
+
+        var certificate = SelfSignedCertificate.Create(settings.TlsCommonName, TimeProvider.System);
+        builder.Services.AddSingleton(certificate);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // A backstop; the JSON reader enforces the 1 MiB limit itself with a proper 413 body.
+            kestrel.Limits.MaxRequestBodySize = JsonBody.MaxBytes + 1;
+            kestrel.Listen(settings.Address, settings.Port, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
+            {
+                ServerCertificate = certificate,
+                SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+            }));
+        });
+
+        builder.Services.AddCvmControl(settings);
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseCvmControlPipeline();
+        app.MapApiV1();
+        return app;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listening on https://{Address}:{Port} (certificate CN={CommonName})")]
+    private static partial void LogListening(ILogger logger, string address, int port, string commonName);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Cannot listen on {Address}:{Port}: {Reason}")]
+    private static partial void LogCannotListen(ILogger logger, string address, int port, string reason);
+}

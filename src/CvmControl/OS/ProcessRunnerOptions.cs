@@ -1,0 +1,10 @@
+namespace CvmControl.OS;
+
+internal sealed class ProcessRunnerOptions
+{
+    /// <summary>Directories searched for executables given by bare name. Defaults to the daemon's PATH.</summary>
+    public string SearchPath { get; set; } = Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin";
+
+    /// <summary>Upper bound on each captured stream; the rest is drained and dropped.</summary>
+    public int MaxCapturedBytes { get; set; } = 256 * 1024;
+}

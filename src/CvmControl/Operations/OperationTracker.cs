@@ -1,0 +1,292 @@
+using System.Security.Cryptography;
+using System.Text;
+using CvmControl.State;
+using CvmControl.Volumes;
+
+namespace CvmControl.Operations;
+
+internal enum DaemonPhase
+{
+    Bootstrap,
+    Ready,
+    Shutdown,
+}
+
+internal enum OperationKind
+{
+    Bootstrap,
+    Passphrase,
+}
+
+/// <summary>The operation that holds the single slot.</summary>
+internal sealed class RunningOperation(OperationKind kind, byte[] digest)
+{
+    public OperationKind Kind { get; } = kind;
+
+    public byte[] Digest { get; } = digest;
+
+    /// <summary>For a passphrase rotation: the verdict of the old-passphrase check, shared with identical retries.</summary>
+    public TaskCompletionSource<PassphraseAdmission> Admission { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+internal enum BootstrapDecision
+{
+    Start,
+    AlreadyRunning,
+    AlreadyReady,
+    Conflict,
+}
+
+internal sealed record BootstrapAdmission(BootstrapDecision Decision, string? Reason = null, RunningOperation? Operation = null);
+
+internal enum PassphraseDecision
+{
+    /// <summary>The slot is reserved; check the old passphrases, then accept or abandon.</summary>
+    Check,
+
+    /// <summary>An identical request holds the slot; share its verdict.</summary>
+    Join,
+    Accepted,
+    Conflict,
+    UnknownVolumes,
+    Unauthorized,
+    CheckFailed,
+}
+
+internal sealed record PassphraseAdmission(
+    PassphraseDecision Decision,
+    string? Reason = null,
+    RunningOperation? Operation = null,
+    IReadOnlyList<VolumeTarget>? Targets = null,
+    string? Detail = null);
+
+internal enum ShutdownDecision
+{
+    Begin,
+    Conflict,
+    Unauthorized,
+}
+
+internal sealed record ShutdownAdmission(ShutdownDecision Decision, string? Reason = null, DaemonPhase PreviousPhase = DaemonPhase.Bootstrap);
+
+/// <summary>
+/// The daemon's state machine: phase (bootstrap → ready → shutdown), the single operation slot that a
+/// bootstrap or a passphrase rotation holds, and the last result of each. Every decision is made under
+/// one lock that is never held across I/O, so status reads never wait on a running operation.
+/// </summary>
+internal sealed class OperationTracker
+{
+    private readonly Lock _gate = new();
+    private DaemonPhase _phase = DaemonPhase.Bootstrap;
+    private BootstrapRecord? _record;
+    private byte[]? _completedDigest;
+    private RunningOperation? _running;
+    private OperationView _bootstrapView = OperationView.Idle;
+    private OperationView _passphraseView = OperationView.Idle;
+
+    public DaemonPhase Phase
+    {
+        get { lock (_gate) { return _phase; } }
+    }
+
+    public OperationView BootstrapView
+    {
+        get { lock (_gate) { return _bootstrapView; } }
+    }
+
+    public OperationView PassphraseView
+    {
+        get { lock (_gate) { return _passphraseView; } }
+    }
+
+    /// <summary>Comes up ready from a record whose volumes are all still mounted. Only before any request.</summary>
+    public void Recover(BootstrapRecord record)
+    {
+        lock (_gate)
+        {
+            if (_phase != DaemonPhase.Bootstrap || _running is not null || _record is not null)
+            {
+                throw new InvalidOperationException("recovery must happen before the daemon serves requests");
+            }
+            _record = record;
+            _phase = DaemonPhase.Ready;
+            _bootstrapView = OperationView.Completed;
+        }
+    }
+
+    public BootstrapAdmission BeginBootstrap(BootstrapPlan plan, byte[] digest)
+    {
+        lock (_gate)
+        {
+            if (_phase == DaemonPhase.Shutdown)
+            {
+                return new(BootstrapDecision.Conflict, "daemon is shutting down");
+            }
+            if (_running is { } running)
+            {
+                return running.Kind == OperationKind.Bootstrap && RequestDigest.Same(running.Digest, digest)
+                    ? new(BootstrapDecision.AlreadyRunning, Operation: running)
+                    : new(BootstrapDecision.Conflict, running.Kind == OperationKind.Bootstrap
+                        ? "a different bootstrap is in progress"
+                        : "a passphrase rotation is in progress");
+            }
+            if (_phase == DaemonPhase.Ready)
+            {
+                return IsSameAsCompleted(plan, digest)
+                    ? new(BootstrapDecision.AlreadyReady)
+                    : new(BootstrapDecision.Conflict, "already bootstrapped with a different request");
+            }
+            var operation = new RunningOperation(OperationKind.Bootstrap, digest);
+            _running = operation;
+            _bootstrapView = OperationView.InProgress;
+            return new(BootstrapDecision.Start, Operation: operation);
+        }
+    }
+
+    /// <summary>Ends a bootstrap. A non-null <paramref name="record"/> means it succeeded and the daemon is ready.</summary>
+    public void FinishBootstrap(RunningOperation operation, OperationView view, BootstrapRecord? record)
+    {
+        lock (_gate)
+        {
+            EnsureHolds(operation);
+            _running = null;
+            _bootstrapView = view;
+            if (record is not null)
+            {
+                _record = record;
+                _completedDigest = operation.Digest;
+                _phase = DaemonPhase.Ready;
+            }
+        }
+    }
+
+    public PassphraseAdmission BeginPassphrase(PassphrasePlan plan, byte[] digest)
+    {
+        lock (_gate)
+        {
+            if (_phase != DaemonPhase.Ready)
+            {
+                return new(PassphraseDecision.Conflict, _phase == DaemonPhase.Shutdown ? "daemon is shutting down" : "daemon is not bootstrapped");
+            }
+            if (_running is { } running)
+            {
+                return running.Kind == OperationKind.Passphrase && RequestDigest.Same(running.Digest, digest)
+                    ? new(PassphraseDecision.Join, Operation: running)
+                    : new(PassphraseDecision.Conflict, running.Kind == OperationKind.Passphrase
+                        ? "a different passphrase rotation is in progress"
+                        : "a bootstrap is in progress");
+            }
+            var known = _record!.Volumes;
+            var unknown = plan.Volumes.Select(v => v.DmName).Where(n => !known.ContainsKey(n)).ToList();
+            if (unknown.Count > 0)
+            {
+                return new(PassphraseDecision.UnknownVolumes, $"not a bootstrapped volume: {string.Join(", ", unknown)}");
+            }
+            var operation = new RunningOperation(OperationKind.Passphrase, digest);
+            _running = operation;
+            var targets = _record.Targets.Where(t => plan.Volumes.Any(v => v.DmName == t.DmName)).ToList();
+            return new(PassphraseDecision.Check, Operation: operation, Targets: targets);
+        }
+    }
+
+    /// <summary>The old passphrases were right: the rotation is now in progress.</summary>
+    public void AcceptPassphrase(RunningOperation operation)
+    {
+        lock (_gate)
+        {
+            EnsureHolds(operation);
+            _passphraseView = OperationView.InProgress;
+        }
+    }
+
+    /// <summary>Releases the slot without a result, e.g. after a wrong old passphrase.</summary>
+    public void AbandonPassphrase(RunningOperation operation)
+    {
+        lock (_gate)
+        {
+            EnsureHolds(operation);
+            _running = null;
+        }
+    }
+
+    public void FinishPassphrase(RunningOperation operation, OperationView view)
+    {
+        lock (_gate)
+        {
+            EnsureHolds(operation);
+            _running = null;
+            _passphraseView = view;
+        }
+    }
+
+    /// <summary>Checks the caller and moves to <see cref="DaemonPhase.Shutdown"/>, which blocks new operations.</summary>
+    public ShutdownAdmission BeginShutdown(string? userId)
+    {
+        lock (_gate)
+        {
+            if (_running is { } running)
+            {
+                return new(ShutdownDecision.Conflict, running.Kind == OperationKind.Bootstrap ? "a bootstrap is in progress" : "a passphrase rotation is in progress");
+            }
+            if (_phase == DaemonPhase.Shutdown)
+            {
+                return new(ShutdownDecision.Conflict, "a shutdown is already in progress");
+            }
+            if (_phase == DaemonPhase.Ready)
+            {
+                if (string.IsNullOrEmpty(userId))
+                {
+                    return new(ShutdownDecision.Unauthorized, "user_id is required");
+                }
+                if (!FixedTimeEquals(userId, _record!.UserId))
+                {
+                    return new(ShutdownDecision.Unauthorized, "user_id does not match");
+                }
+            }
+            var previous = _phase;
+            _phase = DaemonPhase.Shutdown;
+            return new(ShutdownDecision.Begin, PreviousPhase: previous);
+        }
+    }
+
+    /// <summary>The init system refused: the VM is not going down, so the daemon goes back to where it was.</summary>
+    public void AbortShutdown(DaemonPhase previous)
+    {
+        lock (_gate)
+        {
+            if (_phase == DaemonPhase.Shutdown)
+            {
+                _phase = previous;
+            }
+        }
+    }
+
+    /// <summary>
+    /// In this process the whole request (secrets included) is compared by digest. After a restart only
+    /// the record is left, so only user_id and the volumes' names, ids and mount points can be compared.
+    /// </summary>
+    private bool IsSameAsCompleted(BootstrapPlan plan, byte[] digest)
+    {
+        if (_completedDigest is not null)
+        {
+            return RequestDigest.Same(_completedDigest, digest);
+        }
+        return _record is not null
+            && string.Equals(_record.UserId, plan.UserId, StringComparison.Ordinal)
+            && _record.Targets.SequenceEqual(plan.Targets);
+    }
+
+    private void EnsureHolds(RunningOperation operation)
+    {
+        if (!ReferenceEquals(_running, operation))
+        {
+            throw new InvalidOperationException("the operation does not hold the slot");
+        }
+    }
+
+    // Hashing first makes the comparison independent of the lengths as well as the contents.
+    private static bool FixedTimeEquals(string a, string b) =>
+        CryptographicOperations.FixedTimeEquals(
+            SHA256.HashData(Encoding.UTF8.GetBytes(a)),
+            SHA256.HashData(Encoding.UTF8.GetBytes(b)));
+}

@@ -1,0 +1,33 @@
+using CvmControl.Api.V1;
+using CvmControl.Volumes;
+
+namespace CvmControl.Operations;
+
+/// <summary>An immutable snapshot of an operation's state, as <c>GET</c> reports it.</summary>
+internal sealed record OperationView(string Status, string? Error = null, IReadOnlyDictionary<string, VolumeResult>? Volumes = null)
+{
+    public const string VolumesFailed = "one or more volumes failed";
+
+    public static readonly OperationView Idle = new(ApiStatus.Idle);
+    public static readonly OperationView InProgress = new(ApiStatus.InProgress);
+    public static readonly OperationView Completed = new(ApiStatus.Completed);
+
+    public static OperationView Failed(string error, IReadOnlyDictionary<string, VolumeResult>? volumes = null) =>
+        new(ApiStatus.Failed, error, volumes);
+
+    /// <summary>Completed when every volume is ok, otherwise failed with the per-volume results.</summary>
+    public static OperationView FromOutcomes(IReadOnlyDictionary<string, VolumeOutcome> outcomes, bool includeVolumesOnSuccess)
+    {
+        var volumes = outcomes.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(
+            kv => kv.Key,
+            kv => kv.Value.Ok
+                ? new VolumeResult { Status = ApiStatus.Ok }
+                : new VolumeResult { Status = ApiStatus.Error, Error = kv.Value.Error, Detail = kv.Value.Detail },
+            StringComparer.Ordinal);
+        return outcomes.Values.All(o => o.Ok)
+            ? new OperationView(ApiStatus.Completed, null, includeVolumesOnSuccess ? volumes : null)
+            : Failed(VolumesFailed, volumes);
+    }
+
+    public OperationStatusResponse ToResponse() => new() { Status = Status, Error = Error, Volumes = Volumes };
+}

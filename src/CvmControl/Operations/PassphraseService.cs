@@ -1,0 +1,132 @@
+using CvmControl.Volumes;
+
+namespace CvmControl.Operations;
+
+internal interface IPassphraseService
+{
+    /// <summary>Returns once the request is accepted (old passphrases checked) or refused.</summary>
+    Task<PassphraseAdmission> SubmitAsync(PassphrasePlan plan);
+}
+
+/// <summary>
+/// Admits a rotation only after every old passphrase is proven right (so a wrong one is a 401, not a
+/// failed operation), then rotates the volumes in parallel in the background.
+/// </summary>
+internal sealed partial class PassphraseService(
+    OperationTracker tracker,
+    RequestDigest digest,
+    BackgroundOperations background,
+    IPassphraseRotator rotator,
+    ILogger<PassphraseService> logger) : IPassphraseService
+{
+    public async Task<PassphraseAdmission> SubmitAsync(PassphrasePlan plan)
+    {
+        var admission = tracker.BeginPassphrase(plan, digest.Of(plan));
+        switch (admission.Decision)
+        {
+            case PassphraseDecision.Join:
+                return await admission.Operation!.Admission.Task;
+            case PassphraseDecision.Check:
+                break;
+            default:
+                return admission;
+        }
+
+        var operation = admission.Operation!;
+        PassphraseAdmission verdict;
+        try
+        {
+            verdict = await CheckOldPassphrasesAsync(plan, admission.Targets!);
+        }
+        catch (Exception ex)
+        {
+            verdict = new(PassphraseDecision.CheckFailed, "could not check the old passphrase", Detail: ex.Message);
+        }
+
+        if (verdict.Decision == PassphraseDecision.Accepted)
+        {
+            tracker.AcceptPassphrase(operation);
+            LogAccepted(logger, plan.Volumes.Count);
+            background.Start("passphrase rotation", stopping => RotateAllAsync(operation, plan, admission.Targets!, stopping));
+        }
+        else
+        {
+            tracker.AbandonPassphrase(operation);
+            LogRefused(logger, verdict.Reason ?? "");
+        }
+        operation.Admission.TrySetResult(verdict);
+        return verdict;
+    }
+
+    private async Task<PassphraseAdmission> CheckOldPassphrasesAsync(PassphrasePlan plan, IReadOnlyList<VolumeTarget> targets)
+    {
+        // Not tied to the HTTP request: a client that hangs up must not leave the slot half-decided.
+        var checks = await Task.WhenAll(plan.Volumes.Select(async change =>
+        {
+            var target = targets.Single(t => t.DmName == change.DmName);
+            try
+            {
+                return (change.DmName, Check: await rotator.CheckAsync(target, change.Old, CancellationToken.None), Failure: (VolumeOperationException?)null);
+            }
+            catch (VolumeOperationException ex)
+            {
+                return (change.DmName, Check: PassphraseCheck.DoesNotOpen, Failure: ex);
+            }
+        }));
+
+        var failures = checks.Where(c => c.Failure is not null).ToList();
+        if (failures.Count > 0)
+        {
+            var secrets = plan.Volumes.SelectMany(v => new[] { v.Old.Value, v.New.Value });
+            var detail = string.Join("; ", failures.Select(f => $"{f.DmName}: {f.Failure!.Message}{(f.Failure.Detail is { } d ? ": " + d : "")}"));
+            return new(PassphraseDecision.CheckFailed, "could not check the old passphrase", Detail: OS.SecretScrubber.Scrub(detail, secrets));
+        }
+        var wrong = checks.Where(c => c.Check != PassphraseCheck.Opens).Select(c => c.DmName).ToList();
+        return wrong.Count > 0
+            ? new(PassphraseDecision.Unauthorized, "old passphrase is wrong", Detail: $"volumes: {string.Join(", ", wrong)}")
+            : new(PassphraseDecision.Accepted);
+    }
+
+    private async Task RotateAllAsync(RunningOperation operation, PassphrasePlan plan, IReadOnlyList<VolumeTarget> targets, CancellationToken stopping)
+    {
+        var view = OperationView.Failed("passphrase rotation did not finish");
+        try
+        {
+            var outcomes = await VolumeRuns.RunAllAsync(
+                plan.Volumes,
+                c => c.DmName,
+                c => RotateOneAsync(targets.Single(t => t.DmName == c.DmName), c, stopping),
+                plan.Volumes.SelectMany(v => new[] { v.Old.Value, v.New.Value }),
+                logger);
+            view = OperationView.FromOutcomes(outcomes, includeVolumesOnSuccess: true);
+        }
+        finally
+        {
+            tracker.FinishPassphrase(operation, view);
+            LogFinished(logger, view.Status);
+        }
+    }
+
+    private async Task<VolumeOutcome> RotateOneAsync(VolumeTarget target, PassphraseChangePlan change, CancellationToken stopping)
+    {
+        if (change.Old.SameAs(change.New))
+        {
+            return VolumeOutcome.Success;
+        }
+        if (await rotator.CheckAsync(target, change.New, stopping) == PassphraseCheck.Opens)
+        {
+            return VolumeOutcome.Success;
+        }
+        stopping.ThrowIfCancellationRequested();
+        return await rotator.AddPassphraseAsync(target, change.Old, change.New, stopping);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Passphrase rotation accepted for {Volumes} volume(s)")]
+    private static partial void LogAccepted(ILogger logger, int volumes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Passphrase rotation refused: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Passphrase rotation {Status}")]
+    private static partial void LogFinished(ILogger logger, string status);
+}

@@ -1,0 +1,58 @@
+using CvmControl.OS;
+using CvmControl.Volumes;
+
+namespace CvmControl.Operations;
+
+/// <summary>Runs one piece of work per volume in parallel; each runs to completion on its own.</summary>
+internal static partial class VolumeRuns
+{
+    public static async Task<IReadOnlyDictionary<string, VolumeOutcome>> RunAllAsync<T>(
+        IEnumerable<T> items,
+        Func<T, string> dmName,
+        Func<T, Task<VolumeOutcome>> work,
+        IEnumerable<string> secrets,
+        ILogger logger)
+    {
+        var secretList = secrets.ToList();
+        var runs = items.Select(async item =>
+        {
+            VolumeOutcome outcome;
+            try
+            {
+                // Start every volume before awaiting any, even if one throws synchronously.
+                outcome = await Task.Run(() => work(item));
+            }
+            catch (VolumeOperationException ex)
+            {
+                outcome = VolumeOutcome.Failure(ex.Message, ex.Detail);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                outcome = VolumeOutcome.Failure("internal error", ex.Message);
+            }
+            // Belt and braces: whatever produced the detail, no secret leaves through it.
+            outcome = outcome with
+            {
+                Error = outcome.Error is null ? null : SecretScrubber.Scrub(outcome.Error, secretList),
+                Detail = outcome.Detail is null ? null : SecretScrubber.Scrub(outcome.Detail, secretList),
+            };
+            if (outcome.Ok)
+            {
+                LogVolumeOk(logger, dmName(item));
+            }
+            else
+            {
+                LogVolumeFailed(logger, dmName(item), outcome.Error ?? "");
+            }
+            return (DmName: dmName(item), outcome);
+        }).ToList();
+        var results = await Task.WhenAll(runs);
+        return results.ToDictionary(r => r.DmName, r => r.outcome, StringComparer.Ordinal);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName} ok")]
+    private static partial void LogVolumeOk(ILogger logger, string dmName);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Volume {DmName} failed: {Error}")]
+    private static partial void LogVolumeFailed(ILogger logger, string dmName, string error);
+}

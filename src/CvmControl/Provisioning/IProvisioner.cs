@@ -1,0 +1,9 @@
+using CvmControl.Operations;
+
+namespace CvmControl.Provisioning;
+
+/// <summary>Writes the env, secret and user_id files of a bootstrap.</summary>
+internal interface IProvisioner
+{
+    void Provision(BootstrapPlan plan);
+}

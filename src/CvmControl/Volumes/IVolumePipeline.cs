@@ -1,0 +1,35 @@
+namespace CvmControl.Volumes;
+
+/// <summary>
+/// The per-volume disk work: resolve the device, set up LUKS2, make or check the filesystem, mount.
+/// One call handles one volume; the caller runs volumes in parallel.
+/// </summary>
+internal interface IVolumePipeline
+{
+    /// <summary>
+    /// Brings one volume to "mounted". Failures are returned, not thrown.
+    /// <paramref name="stopping"/> asks the pipeline to stop between steps (daemon shutdown);
+    /// a step already running is allowed to finish.
+    /// </summary>
+    Task<VolumeOutcome> BootstrapAsync(VolumeTarget volume, Passphrase passphrase, CancellationToken stopping);
+}
+
+/// <summary>Passphrase rotation of bootstrapped volumes.</summary>
+internal interface IPassphraseRotator
+{
+    /// <summary>Tests whether <paramref name="passphrase"/> opens the volume (a wrong one must be reported, not thrown).</summary>
+    /// <exception cref="VolumeOperationException">The check itself could not be done.</exception>
+    Task<PassphraseCheck> CheckAsync(VolumeTarget volume, Passphrase passphrase, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Adds <paramref name="newPassphrase"/> authenticated by <paramref name="oldPassphrase"/>, keeping the
+    /// old keyslot, and proves that the new one opens the volume. Failures are returned, not thrown.
+    /// </summary>
+    Task<VolumeOutcome> AddPassphraseAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, CancellationToken stopping);
+}
+
+/// <summary>A volume step failed; <see cref="Exception.Message"/> is the short error, <see cref="Detail"/> the scrubbed tool output.</summary>
+internal sealed class VolumeOperationException(string error, string? detail = null) : Exception(error)
+{
+    public string? Detail { get; } = detail;
+}

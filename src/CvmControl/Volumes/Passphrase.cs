@@ -1,0 +1,30 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace CvmControl.Volumes;
+
+/// <summary>
+/// A LUKS passphrase. Its exact UTF-8 bytes go to cryptsetup's stdin (no trailing newline);
+/// <see cref="ToString"/> is redacted so that it cannot leak through logging or string interpolation.
+/// </summary>
+internal sealed class Passphrase
+{
+    private readonly byte[] _utf8;
+
+    public Passphrase(string value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(value);
+        Value = value;
+        _utf8 = Encoding.UTF8.GetBytes(value);
+    }
+
+    /// <summary>The text, for scrubbing tool output. Do not log.</summary>
+    public string Value { get; }
+
+    public ReadOnlyMemory<byte> Utf8 => _utf8;
+
+    /// <summary>Constant-time comparison of the bytes.</summary>
+    public bool SameAs(Passphrase other) => CryptographicOperations.FixedTimeEquals(_utf8, other._utf8);
+
+    public override string ToString() => "[passphrase]";
+}

@@ -1,0 +1,22 @@
+namespace CvmControl.Volumes;
+
+/// <summary>Where one volume lives and where it goes: the non-secret part of a bootstrap volume.</summary>
+/// <param name="DmName">Device-mapper name, <c>/dev/mapper/&lt;DmName&gt;</c>.</param>
+/// <param name="VolumeId">Cloud volume id, e.g. <c>vol-0abc…</c>.</param>
+/// <param name="MountPoint">Absolute, normalised mount point.</param>
+internal sealed record VolumeTarget(string DmName, string VolumeId, string MountPoint);
+
+/// <summary>The outcome of one volume's bootstrap or rotation.</summary>
+internal sealed record VolumeOutcome(bool Ok, string? Error = null, string? Detail = null)
+{
+    public static readonly VolumeOutcome Success = new(true);
+
+    public static VolumeOutcome Failure(string error, string? detail = null) => new(false, error, detail);
+}
+
+/// <summary>Whether a passphrase opens a volume.</summary>
+internal enum PassphraseCheck
+{
+    Opens,
+    DoesNotOpen,
+}

@@ -1,0 +1,13 @@
+using System.Collections.Concurrent;
+using CvmControl.OS;
+
+namespace CvmControl.Tests.Fakes;
+
+internal sealed class FakeMountTable : IMountTable
+{
+    public ConcurrentDictionary<string, MountEntry> Mounted { get; } = new();
+
+    public void Mount(string mountPoint, string source = "/dev/mapper/x") => Mounted[mountPoint] = new MountEntry(mountPoint, "ext4", source);
+
+    public MountEntry? Find(string mountPoint) => Mounted.TryGetValue(mountPoint, out var entry) ? entry : null;
+}

@@ -1,0 +1,76 @@
+using CvmControl.Cli;
+using CvmControl.Hosting;
+using CvmControl.OS;
+using CvmControl.Provisioning;
+using CvmControl.Tests.Fakes;
+using CvmControl.Volumes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+namespace CvmControl.Tests.Http;
+
+/// <summary>
+/// The daemon in-process over TestServer, with fakes for disks, mounts and systemctl and a private run dir.
+/// The host is composed by <see cref="DaemonHost.Build"/>, exactly as <c>Main</c> composes it; only the
+/// entry point's command-line parsing is bypassed (System.CommandLine rightly rejects the arguments that
+/// WebApplicationFactory injects).
+/// </summary>
+internal sealed class CvmControlFactory : WebApplicationFactory<Program>
+{
+    private readonly StringWriter _log = new();
+
+    public CvmControlFactory(Action<CvmControlFactory>? arrange = null)
+    {
+        arrange?.Invoke(this);
+    }
+
+    public TempDir RunDir { get; } = new();
+
+    public FakeVolumeBackend Volumes { get; } = new();
+
+    public FakePowerControl Power { get; } = new();
+
+    public FakeMountTable Mounts { get; } = new();
+
+    /// <summary>Everything the daemon logged, as JSON lines.</summary>
+    public string Log
+    {
+        get { lock (_log) { return _log.ToString(); } }
+    }
+
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        var settings = new DaemonSettings { RunDir = RunDir.Path, LogLevel = Microsoft.Extensions.Logging.LogLevel.Debug };
+        var serilog = DaemonLogging.Create(settings, TextWriter.Synchronized(_log));
+        var app = DaemonHost.Build(settings, serilog, b =>
+        {
+            b.WebHost.UseTestServer();
+            var services = b.Services;
+            services.RemoveAll<RunDirectory>();
+            services.AddSingleton(new RunDirectory(RunDir.Path));
+            services.RemoveAll<IVolumePipeline>();
+            services.RemoveAll<IPassphraseRotator>();
+            services.AddSingleton<IVolumePipeline>(Volumes);
+            services.AddSingleton<IPassphraseRotator>(Volumes);
+            services.RemoveAll<IPowerControl>();
+            services.AddSingleton<IPowerControl>(Power);
+            services.RemoveAll<IMountTable>();
+            services.AddSingleton<IMountTable>(Mounts);
+        });
+        app.Start();
+        return app;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            RunDir.Dispose();
+        }
+    }
+}

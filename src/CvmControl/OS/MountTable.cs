@@ -30,8 +30,12 @@ internal static class MountInfoParser
         foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var fields = line.Split(' ');
+            if (fields.Length < 10)
+            {
+                continue;
+            }
             var separator = Array.IndexOf(fields, "-", 6);
-            if (fields.Length < 10 || separator < 0 || separator + 2 >= fields.Length)
+            if (separator < 0 || separator + 2 >= fields.Length)
             {
                 continue;
             }

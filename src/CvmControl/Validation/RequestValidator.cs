@@ -107,6 +107,10 @@ internal static class RequestValidator
                 {
                     errors.Add($"{fileField}.{key} must be a string");
                 }
+                else if (!Names.IsWellFormed(value))
+                {
+                    errors.Add($"{fileField}.{key}: value must be well-formed Unicode");
+                }
                 else if (!Names.IsEnvValue(value))
                 {
                     // Never echo the value: it may be a secret.

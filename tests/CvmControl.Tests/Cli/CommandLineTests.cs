@@ -1,0 +1,147 @@
+using System.Net;
+using CvmControl.Cli;
+using Microsoft.Extensions.Logging;
+
+namespace CvmControl.Tests.Cli;
+
+public sealed class CommandLineTests
+{
+    private sealed class Run
+    {
+        public DaemonSettings? Settings { get; private set; }
+
+        public StringWriter Out { get; } = new();
+
+        public StringWriter Err { get; } = new();
+
+        public async Task<int> Invoke(string[] args, Dictionary<string, string>? env = null)
+        {
+            env ??= [];
+            return await CvmControlCommand.InvokeAsync(args, name => env.GetValueOrDefault(name), Out, Err, (settings, _) =>
+            {
+                Settings = settings;
+                return Task.FromResult(0);
+            });
+        }
+    }
+
+    [Fact]
+    public async Task Defaults_apply_when_neither_flag_nor_env_is_given()
+    {
+        var run = new Run();
+        (await run.Invoke([])).Should().Be(0);
+        run.Settings.Should().BeEquivalentTo(new DaemonSettings
+        {
+            Address = IPAddress.Any,
+            Port = 9443,
+            TlsCommonName = "cvm-control",
+            LogLevel = LogLevel.Information,
+            LogFormat = LogFormat.Json,
+            RunDir = "/run/cvm",
+        });
+    }
+
+    [Fact]
+    public async Task Env_vars_beat_defaults()
+    {
+        var run = new Run();
+        await run.Invoke([], new()
+        {
+            ["CVM_CONTROL_ADDRESS"] = "127.0.0.1",
+            ["CVM_CONTROL_PORT"] = "8443",
+            ["CVM_CONTROL_TLS_CN"] = "vm.example",
+            ["CVM_CONTROL_LOG_LEVEL"] = "debug",
+            ["CVM_CONTROL_LOG_FORMAT"] = "text",
+            ["CVM_CONTROL_RUN_DIR"] = "/tmp/cvm/",
+        });
+        run.Settings!.Address.Should().Be(IPAddress.Loopback);
+        run.Settings.Port.Should().Be(8443);
+        run.Settings.TlsCommonName.Should().Be("vm.example");
+        run.Settings.LogLevel.Should().Be(LogLevel.Debug);
+        run.Settings.LogFormat.Should().Be(LogFormat.Text);
+        run.Settings.RunDir.Should().Be("/tmp/cvm");
+    }
+
+    [Fact]
+    public async Task Flags_beat_env_vars()
+    {
+        var run = new Run();
+        await run.Invoke(["--port", "7443", "--log-level", "warn", "--address", "::1"], new() { ["CVM_CONTROL_PORT"] = "8443", ["CVM_CONTROL_LOG_LEVEL"] = "debug" });
+        run.Settings!.Port.Should().Be(7443);
+        run.Settings.LogLevel.Should().Be(LogLevel.Warning);
+        run.Settings.Address.Should().Be(IPAddress.IPv6Loopback);
+    }
+
+    [Fact]
+    public async Task An_empty_env_var_counts_as_unset()
+    {
+        var run = new Run();
+        await run.Invoke([], new() { ["CVM_CONTROL_PORT"] = "" });
+        run.Settings!.Port.Should().Be(9443);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--port", "0" }, "invalid --port \"0\": must be a whole number from 1 to 65535")]
+    [InlineData(new[] { "--port", "70000" }, "invalid --port \"70000\": must be a whole number from 1 to 65535")]
+    [InlineData(new[] { "--port", "-1" }, "invalid --port \"-1\": must be a whole number from 1 to 65535")]
+    [InlineData(new[] { "--log-level", "verbose" }, "invalid --log-level \"verbose\": must be debug, info, warn or error")]
+    [InlineData(new[] { "--log-format", "xml" }, "invalid --log-format \"xml\": must be json or text")]
+    [InlineData(new[] { "--tls-cn", "" }, "invalid --tls-cn \"\": must be a non-empty DNS name or IP address")]
+    [InlineData(new[] { "--address", "example.com" }, "invalid --address \"example.com\": not an IP address")]
+    [InlineData(new[] { "--run-dir", "relative/dir" }, "invalid --run-dir \"relative/dir\": must be an absolute path")]
+    public async Task Invalid_flag_prints_one_line_and_exits_2_without_starting(string[] args, string message)
+    {
+        var run = new Run();
+        (await run.Invoke(args)).Should().Be(2);
+        run.Err.ToString().Should().Be($"cvm-control: {message}\n");
+        run.Settings.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Invalid_env_var_names_the_variable_and_exits_2()
+    {
+        var run = new Run();
+        (await run.Invoke([], new() { ["CVM_CONTROL_PORT"] = "abc" })).Should().Be(2);
+        run.Err.ToString().Should().Be("cvm-control: invalid CVM_CONTROL_PORT \"abc\": must be a whole number from 1 to 65535\n");
+        run.Settings.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Unknown_flag_exits_2_with_one_line()
+    {
+        var run = new Run();
+        (await run.Invoke(["--prot", "1"])).Should().Be(2);
+        run.Err.ToString().TrimEnd('\n').Should().StartWith("cvm-control: ").And.NotContain("\n");
+        run.Settings.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Help_lists_every_flag_with_its_env_var_and_default()
+    {
+        var run = new Run();
+        (await run.Invoke(["--help"])).Should().Be(0);
+        var help = run.Out.ToString();
+        foreach (var (flag, env, def) in new[]
+        {
+            ("--address", "CVM_CONTROL_ADDRESS", "0.0.0.0"),
+            ("--port", "CVM_CONTROL_PORT", "9443"),
+            ("--tls-cn", "CVM_CONTROL_TLS_CN", "cvm-control"),
+            ("--log-level", "CVM_CONTROL_LOG_LEVEL", "info"),
+            ("--log-format", "CVM_CONTROL_LOG_FORMAT", "json"),
+            ("--run-dir", "CVM_CONTROL_RUN_DIR", "/run/cvm"),
+        })
+        {
+            help.Should().Contain(flag).And.Contain($"[env: {env}] [default: {def}]");
+        }
+        run.Settings.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Version_prints_the_version()
+    {
+        var run = new Run();
+        (await run.Invoke(["--version"])).Should().Be(0);
+        run.Out.ToString().Should().MatchRegex(@"^\d+\.\d+\.\d+");
+        run.Settings.Should().BeNull();
+    }
+}

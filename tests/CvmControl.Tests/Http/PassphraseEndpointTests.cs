@@ -1,0 +1,201 @@
+using System.Net;
+using CvmControl.Api.V1;
+
+namespace CvmControl.Tests.Http;
+
+public sealed class PassphraseEndpointTests : IDisposable
+{
+    private const string Rotate = """{"volumes":{"data":{"old_passphrase":"pass-data","new_passphrase":"new-data"}}}""";
+
+    private readonly CvmControlFactory _factory = new();
+    private readonly HttpClient _client;
+
+    public PassphraseEndpointTests()
+    {
+        _client = _factory.CreateClient();
+    }
+
+    private async Task BootstrapAsync()
+    {
+        await (await _client.PostJson("/api/v1/bootstrap", ApiClient.TwoVolumes)).ShouldBe(HttpStatusCode.Accepted);
+        (await _client.WaitForOperation("/api/v1/bootstrap")).Status.Should().Be(ApiStatus.Completed);
+    }
+
+    [Fact]
+    public async Task Rotation_before_bootstrap_returns_409()
+    {
+        var response = await _client.PostJson("/api/v1/passphrase", Rotate);
+
+        await response.ShouldBe(HttpStatusCode.Conflict);
+        (await response.ErrorOf()).Error.Should().Be("daemon is not bootstrapped");
+    }
+
+    [Fact]
+    public async Task Rotation_returns_202_and_completes_with_per_volume_results()
+    {
+        await BootstrapAsync();
+
+        var response = await _client.PostJson("/api/v1/passphrase", Rotate);
+
+        await response.ShouldBe(HttpStatusCode.Accepted);
+        var view = await _client.WaitForOperation("/api/v1/passphrase");
+        view.Status.Should().Be(ApiStatus.Completed);
+        view.Volumes!["data"].Status.Should().Be(ApiStatus.Ok);
+        _factory.Volumes.Unlocks("data", "new-data").Should().BeTrue();
+        _factory.Volumes.Unlocks("data", "pass-data").Should().BeTrue("the old keyslot is kept");
+    }
+
+    [Fact]
+    public async Task Get_passphrase_is_idle_before_any_rotation()
+    {
+        (await (await _client.Get("/api/v1/passphrase")).OperationOf()).Status.Should().Be(ApiStatus.Idle);
+    }
+
+    [Fact]
+    public async Task Wrong_old_passphrase_returns_401_naming_the_volumes_and_starts_nothing()
+    {
+        await BootstrapAsync();
+
+        var response = await _client.PostJson("/api/v1/passphrase",
+            """{"volumes":{"data":{"old_passphrase":"nope","new_passphrase":"x1"},"logs":{"old_passphrase":"pass-logs","new_passphrase":"x2"}}}""");
+
+        await response.ShouldBe(HttpStatusCode.Unauthorized);
+        var error = await response.ErrorOf();
+        error.Error.Should().Be("old passphrase is wrong");
+        error.Detail.Should().Be("volumes: data");
+        _factory.Volumes.Calls.Should().NotContain(c => c.StartsWith("add", StringComparison.Ordinal));
+        (await (await _client.Get("/api/v1/passphrase")).OperationOf()).Status.Should().Be(ApiStatus.Idle);
+
+        // The slot is free again.
+        await (await _client.PostJson("/api/v1/passphrase", Rotate)).ShouldBe(HttpStatusCode.Accepted);
+    }
+
+    [Fact]
+    public async Task Rotation_of_a_volume_that_was_not_bootstrapped_returns_400()
+    {
+        await BootstrapAsync();
+
+        var response = await _client.PostJson("/api/v1/passphrase", """{"volumes":{"cache":{"old_passphrase":"a","new_passphrase":"b"}}}""");
+
+        await response.ShouldBe(HttpStatusCode.BadRequest);
+        (await response.ErrorOf()).Error.Should().Be("not a bootstrapped volume: cache");
+    }
+
+    [Fact]
+    public async Task Identical_rotation_while_in_progress_returns_202_and_a_different_one_409()
+    {
+        await BootstrapAsync();
+        _factory.Volumes.Hold("data");
+        await (await _client.PostJson("/api/v1/passphrase", Rotate)).ShouldBe(HttpStatusCode.Accepted);
+
+        await (await _client.PostJson("/api/v1/passphrase", Rotate)).ShouldBe(HttpStatusCode.Accepted);
+        var different = await _client.PostJson("/api/v1/passphrase", Rotate.Replace("new-data", "newer", StringComparison.Ordinal));
+        await different.ShouldBe(HttpStatusCode.Conflict);
+        (await different.ErrorOf()).Error.Should().Be("a different passphrase rotation is in progress");
+
+        _factory.Volumes.Release("data");
+        (await _client.WaitForOperation("/api/v1/passphrase")).Status.Should().Be(ApiStatus.Completed);
+        _factory.Volumes.Calls.Count(c => c == "add data").Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Bootstrap_while_a_rotation_runs_returns_409()
+    {
+        await BootstrapAsync();
+        _factory.Volumes.Hold("data");
+        await (await _client.PostJson("/api/v1/passphrase", Rotate)).ShouldBe(HttpStatusCode.Accepted);
+
+        var response = await _client.PostJson("/api/v1/bootstrap", ApiClient.TwoVolumes);
+
+        await response.ShouldBe(HttpStatusCode.Conflict);
+        (await response.ErrorOf()).Error.Should().Be("a passphrase rotation is in progress");
+        _factory.Volumes.Release("data");
+    }
+
+    [Fact]
+    public async Task Same_old_and_new_passphrase_is_ok_without_changes()
+    {
+        await BootstrapAsync();
+
+        await (await _client.PostJson("/api/v1/passphrase", """{"volumes":{"data":{"old_passphrase":"pass-data","new_passphrase":"pass-data"}}}""")).ShouldBe(HttpStatusCode.Accepted);
+
+        (await _client.WaitForOperation("/api/v1/passphrase")).Volumes!["data"].Status.Should().Be(ApiStatus.Ok);
+        _factory.Volumes.Calls.Should().NotContain("add data");
+    }
+
+    [Fact]
+    public async Task New_passphrase_that_already_unlocks_is_ok_without_changes()
+    {
+        await BootstrapAsync();
+        _factory.Volumes.Opens("data", "already-there");
+
+        await (await _client.PostJson("/api/v1/passphrase", """{"volumes":{"data":{"old_passphrase":"pass-data","new_passphrase":"already-there"}}}""")).ShouldBe(HttpStatusCode.Accepted);
+
+        (await _client.WaitForOperation("/api/v1/passphrase")).Status.Should().Be(ApiStatus.Completed);
+        _factory.Volumes.Calls.Should().NotContain("add data");
+    }
+
+    [Fact]
+    public async Task A_failed_volume_makes_the_rotation_failed_while_the_other_succeeds()
+    {
+        await BootstrapAsync();
+        _factory.Volumes.Fail("logs", "luksAddKey failed", "No space for new keyslot.");
+
+        await (await _client.PostJson("/api/v1/passphrase",
+            """{"volumes":{"data":{"old_passphrase":"pass-data","new_passphrase":"n1"},"logs":{"old_passphrase":"pass-logs","new_passphrase":"n2"}}}""")).ShouldBe(HttpStatusCode.Accepted);
+
+        var view = await _client.WaitForOperation("/api/v1/passphrase");
+        view.Status.Should().Be(ApiStatus.Failed);
+        view.Error.Should().Be("one or more volumes failed");
+        view.Volumes!["data"].Status.Should().Be(ApiStatus.Ok);
+        view.Volumes["logs"].Error.Should().Be("luksAddKey failed");
+        view.Volumes["logs"].Detail.Should().Be("No space for new keyslot.");
+    }
+
+    [Fact]
+    public async Task A_check_that_cannot_run_returns_500_with_the_reason()
+    {
+        await BootstrapAsync();
+        _factory.Volumes.CheckThrows = _ => new Volumes.VolumeOperationException("cryptsetup open --test-passphrase failed", "Device /dev/nvme1n1 is not a valid LUKS device.");
+
+        var response = await _client.PostJson("/api/v1/passphrase", Rotate);
+
+        await response.ShouldBe(HttpStatusCode.InternalServerError);
+        var error = await response.ErrorOf();
+        error.Error.Should().Be("could not check the old passphrase");
+        error.Detail.Should().Contain("data: cryptsetup open --test-passphrase failed");
+    }
+
+    [Theory]
+    [InlineData("""{}""", "volumes is required")]
+    [InlineData("""{"volumes":{}}""", "volumes must not be empty")]
+    [InlineData("""{"volumes":{"data":{"old_passphrase":"a"}}}""", "volumes.data.new_passphrase is required")]
+    [InlineData("""{"volumes":{"data":{"new_passphrase":"a"}}}""", "volumes.data.old_passphrase is required")]
+    public async Task Invalid_rotation_returns_400_naming_the_field(string body, string error)
+    {
+        await BootstrapAsync();
+
+        var response = await _client.PostJson("/api/v1/passphrase", body);
+
+        await response.ShouldBe(HttpStatusCode.BadRequest);
+        (await response.ErrorOf()).Error.Should().Be(error);
+    }
+
+    [Fact]
+    public async Task Rotation_while_shutting_down_returns_409()
+    {
+        await BootstrapAsync();
+        await (await _client.PostJson("/api/v1/shutdown", """{"user_id":"alice"}""")).ShouldBe(HttpStatusCode.OK);
+
+        var response = await _client.PostJson("/api/v1/passphrase", Rotate);
+
+        await response.ShouldBe(HttpStatusCode.Conflict);
+        (await response.ErrorOf()).Error.Should().Be("daemon is shutting down");
+    }
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _factory.Dispose();
+    }
+}

@@ -1,0 +1,57 @@
+using CvmControl.OS;
+
+namespace CvmControl.Tests.OS;
+
+public sealed class AtomicFileTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    [Fact]
+    public void Writes_contents_with_the_exact_mode_even_under_a_restrictive_umask_or_existing_file()
+    {
+        var path = _dir.Combine("f");
+        File.WriteAllText(path, "old");
+        File.SetUnixFileMode(path, (UnixFileMode)0b111_111_111);
+
+        AtomicFile.Write(path, "new"u8, (UnixFileMode)0b110_000_000);
+
+        File.ReadAllText(path).Should().Be("new");
+        File.GetUnixFileMode(path).Should().Be((UnixFileMode)0b110_000_000);
+    }
+
+    [Fact]
+    public void Leaves_no_temp_file_behind()
+    {
+        AtomicFile.Write(_dir.Combine("f"), "x"u8, (UnixFileMode)0b110_100_100);
+
+        Directory.EnumerateFileSystemEntries(_dir.Path).Select(Path.GetFileName).Should().Equal("f");
+    }
+
+    [Fact]
+    public void A_failed_write_keeps_the_old_version_and_cleans_up()
+    {
+        var path = _dir.Combine("f");
+        File.WriteAllText(path, "old");
+        Directory.CreateDirectory(_dir.Combine("blocker"));
+
+        // Renaming a file over a directory fails after the temp file was written.
+        var act = () => AtomicFile.Write(_dir.Combine("blocker"), "new"u8, (UnixFileMode)0b110_100_100);
+
+        act.Should().Throw<IOException>();
+        File.ReadAllText(path).Should().Be("old");
+        Directory.EnumerateFiles(_dir.Path).Select(Path.GetFileName).Should().Equal("f");
+    }
+
+    [Fact]
+    public void EnsureDirectory_tightens_an_existing_directory()
+    {
+        var dir = _dir.Combine("secret");
+        Directory.CreateDirectory(dir, (UnixFileMode)0b111_111_111);
+
+        AtomicFile.EnsureDirectory(dir, (UnixFileMode)0b111_000_000);
+
+        File.GetUnixFileMode(dir).Should().Be((UnixFileMode)0b111_000_000);
+    }
+
+    public void Dispose() => _dir.Dispose();
+}

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Text;
+using CvmControl.OS;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace CvmControl.Tests.OS;
+
+public sealed class ProcessRunnerTests : IDisposable
+{
+    private readonly TempDir _bin = new();
+
+    private ProcessRunner Runner(int cap = 256 * 1024) =>
+        new(Options.Create(new ProcessRunnerOptions { SearchPath = _bin.Path + ":/usr/bin:/bin", MaxCapturedBytes = cap }), TimeProvider.System, NullLogger<ProcessRunner>.Instance);
+
+    private void Script(string name, string body)
+    {
+        var path = _bin.Combine(name);
+        File.WriteAllText(path, "#!/bin/sh\n" + body + "\n");
+        File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
+    }
+
+    [Fact]
+    public async Task Passes_arguments_as_a_list_without_a_shell()
+    {
+        Script("show-args", "for a in \"$@\"; do printf '[%s]' \"$a\"; done");
+
+        var result = await Runner().RunAsync(new ProcessSpec("show-args", ["a b", "$HOME", "; rm -rf /", "*"]));
+
+        result.ExitCode.Should().Be(0);
+        result.StandardOutput.Should().Be("[a b][$HOME][; rm -rf /][*]");
+    }
+
+    [Fact]
+    public async Task Writes_stdin_bytes_exactly_without_a_trailing_newline()
+    {
+        Script("hex-stdin", "od -An -tx1 | tr -d ' \\n'");
+
+        var result = await Runner().RunAsync(new ProcessSpec("hex-stdin", []) { StandardInput = Encoding.UTF8.GetBytes("pw\nline2") });
+
+        result.StandardOutput.Should().Be("70770a6c696e6532");
+    }
+
+    [Fact]
+    public async Task Captures_stdout_and_stderr_separately_and_returns_a_nonzero_exit_code()
+    {
+        Script("both", "echo out; echo err >&2; exit 3");
+
+        var result = await Runner().RunAsync(new ProcessSpec("both", []));
+
+        result.ExitCode.Should().Be(3);
+        result.StandardOutput.Should().Be("out\n");
+        result.StandardError.Should().Be("err\n");
+    }
+
+    [Fact]
+    public async Task Caps_captured_output_but_drains_the_rest_so_the_child_never_blocks()
+    {
+        Script("chatty", "head -c 5000000 /dev/zero | tr '\\0' 'x'; echo done >&2");
+
+        var result = await Runner(cap: 1000).RunAsync(new ProcessSpec("chatty", []));
+
+        result.ExitCode.Should().Be(0);
+        result.StandardOutput.Length.Should().Be(1000);
+        result.StandardError.Should().Be("done\n");
+    }
+
+    [Fact]
+    public async Task Kills_the_child_when_the_timeout_elapses()
+    {
+        Script("sleeper", "echo started >&2; exec sleep 30");
+        var watch = Stopwatch.StartNew();
+
+        var act = () => Runner().RunAsync(new ProcessSpec("sleeper", []) { Timeout = TimeSpan.FromMilliseconds(500) });
+
+        var error = (await act.Should().ThrowAsync<ProcessException>()).Which;
+        error.Message.Should().Be("sleeper timed out after 0.5 s and was killed");
+        error.ExitCode.Should().BeNull();
+        error.Tool.Should().Be("sleeper");
+        watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(20), "the child must not run to its end");
+    }
+
+    [Fact]
+    public async Task Kills_the_child_on_cancellation()
+    {
+        Script("sleeper", "exec sleep 30");
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        var act = () => Runner().RunAsync(new ProcessSpec("sleeper", []), cts.Token);
+
+        await act.Should().ThrowAsync<OperationCanceledException>();
+    }
+
+    [Fact]
+    public async Task Missing_executable_names_the_tool()
+    {
+        var act = () => Runner().RunAsync(new ProcessSpec("no-such-tool-xyz", []));
+
+        (await act.Should().ThrowAsync<ProcessException>()).Which.Message.Should().Be("no-such-tool-xyz: executable not found on PATH");
+    }
+
+    [Fact]
+    public async Task Finds_tools_on_the_configured_path_first()
+    {
+        Script("systemctl", "echo stand-in \"$@\"");
+
+        var result = await Runner().RunAsync(new ProcessSpec("systemctl", ["poweroff"]));
+
+        result.StandardOutput.Should().Be("stand-in poweroff\n");
+    }
+
+    [Fact]
+    public async Task Scrubs_secrets_from_captured_streams()
+    {
+        Script("leaky", "echo \"bad key: hunter2\" >&2; echo hunter2");
+
+        var result = await Runner().RunAsync(new ProcessSpec("leaky", []) { Secrets = ["hunter2"] });
+
+        result.StandardError.Should().Be("bad key: [REDACTED]\n");
+        result.StandardOutput.Should().Be("[REDACTED]\n");
+    }
+
+    [Fact]
+    public async Task Runs_tools_with_the_C_locale()
+    {
+        Script("locale-of", "echo \"$LC_ALL\"");
+
+        (await Runner().RunAsync(new ProcessSpec("locale-of", []))).StandardOutput.Should().Be("C\n");
+    }
+
+    [Fact]
+    public void Spec_ToString_never_shows_stdin()
+    {
+        new ProcessSpec("cryptsetup", ["open", "--key-file=-"]) { StandardInput = Encoding.UTF8.GetBytes("secret") }
+            .ToString().Should().Be("cryptsetup open --key-file=-");
+    }
+
+    public void Dispose() => _bin.Dispose();
+}

@@ -1,0 +1,211 @@
+using CvmControl.Api.V1;
+using CvmControl.Validation;
+
+namespace CvmControl.Tests.Validation;
+
+public sealed class RequestValidatorTests
+{
+    private static BootstrapRequest Request(Action<BootstrapRequest>? change = null)
+    {
+        var request = new BootstrapRequest
+        {
+            UserId = "alice",
+            Volumes = new() { ["data"] = new VolumeSpec { VolumeId = "vol-0abc", Passphrase = "pw" } },
+        };
+        change?.Invoke(request);
+        return request;
+    }
+
+    private static IReadOnlyList<string> Errors(Action<BootstrapRequest> change) => RequestValidator.Validate(Request(change)).Errors;
+
+    [Fact]
+    public void Minimal_request_gives_a_plan_with_the_default_mount_point()
+    {
+        var result = RequestValidator.Validate(Request());
+        result.IsValid.Should().BeTrue();
+        result.Plan!.Volumes.Should().ContainSingle().Which.Target.Should().Be(new Volumes.VolumeTarget("data", "vol-0abc", "/data"));
+    }
+
+    [Theory]
+    [InlineData("app.env")]
+    [InlineData("A-b_c.9")]
+    [InlineData("..hidden")]
+    public void Accepts_file_names_of_the_allowed_alphabet(string name)
+    {
+        Errors(r => r.Env = new() { [name] = new() { ["K"] = "v" } }).Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData(".")]
+    [InlineData("..")]
+    [InlineData("a/b")]
+    [InlineData("")]
+    [InlineData("a b")]
+    [InlineData("x\0")]
+    public void Rejects_file_names_that_could_escape_or_break(string name)
+    {
+        Errors(r => r.Secret = new() { [name] = new() { ["K"] = "v" } }).Should().ContainSingle().Which.Should().StartWith($"secret.{name}: invalid file name");
+    }
+
+    [Theory]
+    [InlineData("1ABC")]
+    [InlineData("A-B")]
+    [InlineData("")]
+    [InlineData("A B")]
+    [InlineData("ÄB")]
+    public void Rejects_env_keys_that_systemd_would_not_accept(string key)
+    {
+        Errors(r => r.Env = new() { ["f"] = new() { [key] = "v" } }).Should().ContainSingle().Which.Should().Contain("invalid variable name");
+    }
+
+    [Theory]
+    [InlineData("a\nb")]
+    [InlineData("a\rb")]
+    [InlineData("a\0b")]
+    public void Rejects_values_with_NUL_or_line_breaks(string value)
+    {
+        Errors(r => r.Env = new() { ["f"] = new() { ["K"] = value } }).Should().ContainSingle().Which.Should().Be("env.f.K: value must not contain NUL or line breaks");
+    }
+
+    [Fact]
+    public void Rejects_a_value_with_a_lone_surrogate_that_would_not_survive_UTF_8()
+    {
+        // Built here: xunit's theory-data serialisation would replace the lone surrogate.
+        var broken = "ok" + (char)0xD800;
+        Errors(r => r.Env = new() { ["f"] = new() { ["K"] = broken } }).Should().Equal("env.f.K: value must be well-formed Unicode");
+    }
+
+    [Fact]
+    public void Rejects_a_null_value()
+    {
+        Errors(r => r.Env = new() { ["f"] = new() { ["K"] = null } }).Should().Equal("env.f.K must be a string");
+    }
+
+    [Theory]
+    [InlineData("data")]
+    [InlineData("a.b_c-9")]
+    public void Accepts_dm_names_of_the_allowed_alphabet(string name)
+    {
+        Errors(r => r.Volumes = new() { [name] = new VolumeSpec { VolumeId = "vol-1", Passphrase = "p", MountPoint = "/mnt/x" } }).Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData(".")]
+    [InlineData("..")]
+    [InlineData("a/b")]
+    [InlineData("a b")]
+    public void Rejects_bad_dm_names(string name)
+    {
+        Errors(r => r.Volumes = new() { [name] = new VolumeSpec { VolumeId = "vol-1", Passphrase = "p", MountPoint = "/mnt/x" } })
+            .Should().ContainSingle().Which.Should().StartWith($"volumes.{name}: invalid volume name");
+    }
+
+    [Fact]
+    public void Dm_name_may_have_127_characters_but_not_128()
+    {
+        Errors(r => r.Volumes = new() { [new string('a', 127)] = new VolumeSpec { VolumeId = "v", Passphrase = "p", MountPoint = "/m" } }).Should().BeEmpty();
+        Errors(r => r.Volumes = new() { [new string('a', 128)] = new VolumeSpec { VolumeId = "v", Passphrase = "p", MountPoint = "/m" } }).Should().ContainSingle();
+    }
+
+    [Theory]
+    [InlineData("relative", "must be an absolute path")]
+    [InlineData("/", "must not be /")]
+    [InlineData("/data/", "must be normalised")]
+    [InlineData("/data//x", "must be normalised")]
+    [InlineData("/data/./x", "must be normalised")]
+    [InlineData("/data/../etc", "must be normalised")]
+    [InlineData("/proc", "must not be /proc or lie under it")]
+    [InlineData("/sys/x", "must not be /sys or lie under it")]
+    [InlineData("/dev/shm", "must not be /dev or lie under it")]
+    [InlineData("/run/cvm", "must not be /run or lie under it")]
+    [InlineData("/boot", "must not be /boot or lie under it")]
+    [InlineData("/etc/ssl", "must not be /etc or lie under it")]
+    [InlineData("/usr/local", "must not be /usr or lie under it")]
+    [InlineData("/bin", "must not be /bin or lie under it")]
+    [InlineData("/sbin", "must not be /sbin or lie under it")]
+    [InlineData("/lib/modules", "must not be /lib or lie under it")]
+    [InlineData("/data\nx", "contains characters that are not allowed")]
+    public void Rejects_unsafe_mount_points(string mountPoint, string why)
+    {
+        Errors(r => r.Volumes!["data"]!.MountPoint = mountPoint).Should().ContainSingle().Which.Should().StartWith("volumes.data.mount_point ").And.Contain(why);
+    }
+
+    [Theory]
+    [InlineData("/library")]
+    [InlineData("/runner")]
+    [InlineData("/var/lib/data")]
+    [InlineData("/mnt/with space")]
+    public void Accepts_mount_points_that_only_look_like_system_trees(string mountPoint)
+    {
+        Errors(r => r.Volumes!["data"]!.MountPoint = mountPoint).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void A_default_mount_point_on_a_system_tree_is_rejected_with_a_hint()
+    {
+        Errors(r => r.Volumes = new() { ["etc"] = new VolumeSpec { VolumeId = "v", Passphrase = "p" } })
+            .Should().Equal("volumes.etc.mount_point: the default /etc must not be /etc or lie under it; give a mount_point");
+    }
+
+    [Fact]
+    public void Rejects_the_same_volume_id_twice()
+    {
+        Errors(r => r.Volumes = new()
+        {
+            ["a"] = new VolumeSpec { VolumeId = "vol-1", Passphrase = "p" },
+            ["b"] = new VolumeSpec { VolumeId = "vol-1", Passphrase = "p" },
+        }).Should().Equal("volume_id vol-1 is used by more than one volume (a, b)");
+    }
+
+    [Fact]
+    public void Rejects_the_same_mount_point_twice()
+    {
+        Errors(r => r.Volumes = new()
+        {
+            ["a"] = new VolumeSpec { VolumeId = "vol-1", Passphrase = "p", MountPoint = "/m" },
+            ["b"] = new VolumeSpec { VolumeId = "vol-2", Passphrase = "p", MountPoint = "/m" },
+        }).Should().Equal("mount point /m is used by more than one volume (a, b)");
+    }
+
+    [Fact]
+    public void Rejects_a_mount_point_nested_in_another_because_parallel_mounts_would_race()
+    {
+        Errors(r => r.Volumes = new()
+        {
+            ["a"] = new VolumeSpec { VolumeId = "vol-1", Passphrase = "p", MountPoint = "/srv" },
+            ["b"] = new VolumeSpec { VolumeId = "vol-2", Passphrase = "p", MountPoint = "/srv/logs" },
+        }).Should().Equal("volumes.b.mount_point /srv/logs lies under volumes.a.mount_point /srv");
+    }
+
+    [Theory]
+    [InlineData("vol/../x")]
+    [InlineData(".hidden")]
+    [InlineData("a b")]
+    public void Rejects_volume_ids_that_could_become_paths(string id)
+    {
+        Errors(r => r.Volumes!["data"]!.VolumeId = id).Should().ContainSingle().Which.Should().StartWith("volumes.data.volume_id: invalid volume id");
+    }
+
+    [Fact]
+    public void Rejects_an_empty_volume_map()
+    {
+        Errors(r => r.Volumes = []).Should().Equal("volumes must not be empty");
+    }
+
+    [Fact]
+    public void Plan_sorts_files_variables_and_volumes_by_name()
+    {
+        var plan = RequestValidator.Validate(Request(r =>
+        {
+            r.Env = new() { ["b"] = new() { ["Z"] = "1", ["A"] = "2" }, ["a"] = new() };
+            r.Volumes = new()
+            {
+                ["zeta"] = new VolumeSpec { VolumeId = "v1", Passphrase = "p" },
+                ["alpha"] = new VolumeSpec { VolumeId = "v2", Passphrase = "p" },
+            };
+        })).Plan!;
+        plan.EnvFiles.Select(f => f.Name).Should().Equal("a", "b");
+        plan.EnvFiles[1].Variables.Select(v => v.Key).Should().Equal("A", "Z");
+        plan.Volumes.Select(v => v.Target.DmName).Should().Equal("alpha", "zeta");
+    }
+}

@@ -23,6 +23,7 @@ internal sealed class BootstrapRecord
     [JsonPropertyName("volumes")]
     public required Dictionary<string, RecordedVolume> Volumes { get; init; }
 
+    [JsonIgnore]
     public IReadOnlyList<VolumeTarget> Targets =>
         [.. Volumes.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new VolumeTarget(kv.Key, kv.Value.VolumeId, kv.Value.MountPoint))];
 

@@ -1,0 +1,133 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using CvmControl.Api.V1;
+using CvmControl.Cli;
+using CvmControl.Hosting;
+using CvmControl.OS;
+using CvmControl.Provisioning;
+using CvmControl.Tests.Fakes;
+using CvmControl.Volumes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace CvmControl.Tests.Http;
+
+/// <summary>The real server: Kestrel, HTTPS with the generated certificate, on 127.0.0.1 and an ephemeral port.</summary>
+public sealed class KestrelHttpsTests : IAsyncLifetime
+{
+    private readonly TempDir _run = new();
+    private readonly FakeVolumeBackend _volumes = new();
+    private WebApplication _app = null!;
+    private Uri _base = null!;
+
+    public async Task InitializeAsync()
+    {
+        var settings = new DaemonSettings { Address = IPAddress.Loopback, Port = 0, TlsCommonName = "cvm.test", RunDir = _run.Path };
+        _app = DaemonHost.Build(settings, DaemonLogging.Create(settings, TextWriter.Null), b =>
+        {
+            b.Services.RemoveAll<IVolumePipeline>();
+            b.Services.AddSingleton<IVolumePipeline>(_volumes);
+            b.Services.RemoveAll<IPowerControl>();
+            b.Services.AddSingleton<IPowerControl>(new FakePowerControl());
+            b.Services.RemoveAll<IMountTable>();
+            b.Services.AddSingleton<IMountTable>(new FakeMountTable());
+        });
+        await _app.StartAsync();
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        _base = new Uri(address);
+    }
+
+    private HttpClient Client(Action<X509Certificate2, SslProtocols>? seen = null, SslProtocols protocols = SslProtocols.None)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                EnabledSslProtocols = protocols,
+                // Self-signed by design; capture what the server presented instead of trusting blindly.
+                RemoteCertificateValidationCallback = (sender, certificate, _, _) =>
+                {
+                    seen?.Invoke(new X509Certificate2(certificate!), ((SslStream)sender).SslProtocol);
+                    return true;
+                },
+            },
+        };
+        return new HttpClient(handler) { BaseAddress = _base };
+    }
+
+    [Fact]
+    public async Task Serves_the_api_over_https_on_loopback()
+    {
+        _base.Scheme.Should().Be("https");
+        using var client = Client();
+
+        (await client.DaemonStatus()).Should().Be(ApiStatus.Bootstrap);
+    }
+
+    [Fact]
+    public async Task Presents_a_fresh_ecdsa_p256_certificate_with_the_configured_name()
+    {
+        X509Certificate2? certificate = null;
+        using var client = Client((c, _) => certificate = c);
+
+        await client.Get("/api/v1/status");
+
+        certificate.Should().NotBeNull();
+        certificate!.GetNameInfo(X509NameType.SimpleName, false).Should().Be("cvm.test");
+        using var key = certificate.GetECDsaPublicKey();
+        key.Should().NotBeNull();
+        key!.ExportParameters(false).Curve.Oid.FriendlyName.Should().BeOneOf("nistP256", "ECDSA_P256");
+        certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateDnsNames().Should().Contain("cvm.test");
+        certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().Single().EnhancedKeyUsages[0]!.Value.Should().Be("1.3.6.1.5.5.7.3.1");
+        certificate.NotAfter.Should().BeAfter(DateTime.UtcNow.AddDays(300));
+    }
+
+    [Fact]
+    public async Task Negotiates_tls_1_2_when_the_client_offers_only_that()
+    {
+        var negotiated = SslProtocols.None;
+        using var client = Client((_, p) => negotiated = p, SslProtocols.Tls12);
+
+        (await client.Get("/api/v1/status")).StatusCode.Should().Be(HttpStatusCode.OK);
+        negotiated.Should().Be(SslProtocols.Tls12);
+    }
+
+    [Fact]
+    public async Task Refuses_plain_http()
+    {
+        using var plain = new HttpClient { BaseAddress = new UriBuilder(_base) { Scheme = "http" }.Uri, Timeout = TimeSpan.FromSeconds(10) };
+
+        var act = () => plain.GetAsync(new Uri("/api/v1/status", UriKind.Relative));
+
+        await act.Should().ThrowAsync<HttpRequestException>();
+    }
+
+    [Fact]
+    public async Task Stopping_waits_for_the_running_step_and_tells_the_operation_to_stop()
+    {
+        _volumes.Hold("data");
+        using var client = Client();
+        await (await client.PostJson("/api/v1/bootstrap", ApiClient.TwoVolumes)).ShouldBe(HttpStatusCode.Accepted);
+
+        var stop = _app.StopAsync();
+        await Task.Delay(300);
+        stop.IsCompleted.Should().BeFalse("a running step gets time to finish");
+
+        _volumes.Release("data");
+        await stop.WaitAsync(TimeSpan.FromSeconds(20));
+        var tracker = _app.Services.GetRequiredService<CvmControl.Operations.OperationTracker>();
+        tracker.BootstrapView.Status.Should().NotBe(ApiStatus.InProgress);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        _run.Dispose();
+    }
+}

@@ -1,0 +1,86 @@
+using CvmControl.Operations;
+using CvmControl.Provisioning;
+using CvmControl.State;
+using CvmControl.Tests.Fakes;
+using CvmControl.Volumes;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CvmControl.Tests.State;
+
+public sealed class BootstrapRecordStoreTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly RunDirectory _run;
+    private readonly BootstrapRecordStore _store;
+
+    public BootstrapRecordStoreTests()
+    {
+        _run = new RunDirectory(_dir.Path);
+        _store = new BootstrapRecordStore(_run, NullLogger<BootstrapRecordStore>.Instance);
+    }
+
+    private static readonly VolumeTarget[] Targets = [new("data", "vol-0aaa", "/data"), new("logs", "vol-0bbb", "/var/log/app")];
+
+    [Fact]
+    public void Round_trips_user_and_volume_metadata()
+    {
+        _store.Save(BootstrapRecord.From("alice", Targets, new DateTimeOffset(2026, 11, 21, 10, 0, 0, TimeSpan.Zero)));
+
+        var loaded = _store.Load()!;
+
+        loaded.UserId.Should().Be("alice");
+        loaded.Targets.Should().Equal(Targets);
+        loaded.CompletedAt.Should().Be(new DateTimeOffset(2026, 11, 21, 10, 0, 0, TimeSpan.Zero));
+        File.GetUnixFileMode(_run.BootstrapRecord).Should().Be((UnixFileMode)0b110_000_000);
+    }
+
+    [Fact]
+    public void Saved_record_has_the_documented_shape()
+    {
+        _store.Save(BootstrapRecord.From("alice", Targets[..1], DateTimeOffset.UnixEpoch));
+
+        File.ReadAllText(_run.BootstrapRecord).Should().Be(
+            """{"version":1,"user_id":"alice","completed_at":"1970-01-01T00:00:00+00:00","volumes":{"data":{"volume_id":"vol-0aaa","mount_point":"/data"}}}""");
+    }
+
+    [Fact]
+    public void Missing_record_is_null()
+    {
+        _store.Load().Should().BeNull();
+    }
+
+    [Theory]
+    [InlineData("not json")]
+    [InlineData("{\"version\":1,\"user_id\":\"a\"")]
+    [InlineData("{\"version\":2,\"user_id\":\"a\",\"volumes\":{\"d\":{\"volume_id\":\"v\",\"mount_point\":\"/d\"}}}")]
+    [InlineData("{\"version\":1,\"user_id\":\"\",\"volumes\":{\"d\":{\"volume_id\":\"v\",\"mount_point\":\"/d\"}}}")]
+    [InlineData("{\"version\":1,\"user_id\":\"a\",\"volumes\":{}}")]
+    [InlineData("{\"version\":1,\"user_id\":\"a\",\"volumes\":{\"d\":{\"volume_id\":\"v\",\"mount_point\":\"/etc\"}}}")]
+    [InlineData("{\"version\":1,\"user_id\":\"a\",\"volumes\":{\"../x\":{\"volume_id\":\"v\",\"mount_point\":\"/d\"}}}")]
+    [InlineData("{\"version\":1,\"user_id\":\"a\",\"volumes\":{\"d\":{\"volume_id\":\"v\",\"mount_point\":\"/d\",\"passphrase\":\"x\"}}}")]
+    [InlineData("{\"version\":1,\"user_id\":\"a\",\"volumes\":{\"d\":{\"volume_id\":\"v\"}}}")]
+    public void Corrupt_or_tampered_record_is_treated_as_absent(string contents)
+    {
+        File.WriteAllText(_run.BootstrapRecord, contents);
+
+        _store.Load().Should().BeNull();
+    }
+
+    [Fact]
+    public void Recovery_comes_up_ready_only_when_every_volume_is_mounted()
+    {
+        _store.Save(BootstrapRecord.From("alice", Targets, DateTimeOffset.UnixEpoch));
+        var mounts = new FakeMountTable();
+        mounts.Mount("/data");
+        var partial = new OperationTracker();
+        new StateRecovery(_store, mounts, partial, NullLogger<StateRecovery>.Instance).Recover();
+        partial.Phase.Should().Be(DaemonPhase.Bootstrap);
+
+        mounts.Mount("/var/log/app");
+        var full = new OperationTracker();
+        new StateRecovery(_store, mounts, full, NullLogger<StateRecovery>.Instance).Recover();
+        full.Phase.Should().Be(DaemonPhase.Ready);
+    }
+
+    public void Dispose() => _dir.Dispose();
+}

@@ -54,7 +54,7 @@ internal sealed partial class BootstrapService(
                 plan.Volumes,
                 v => v.Target.DmName,
                 v => pipeline.BootstrapAsync(v.Target, v.Passphrase, stopping),
-                plan.Secrets,
+                plan.Passphrases,
                 logger);
             view = OperationView.FromOutcomes(outcomes, includeVolumesOnSuccess: false);
 

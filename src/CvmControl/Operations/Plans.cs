@@ -15,10 +15,11 @@ internal sealed record BootstrapPlan(
     IReadOnlyList<EnvFile> SecretFiles,
     IReadOnlyList<VolumePlan> Volumes)
 {
-    /// <summary>Every secret string, for scrubbing.</summary>
-    public IEnumerable<string> Secrets =>
-        Volumes.Select(v => v.Passphrase.Value)
-            .Concat(SecretFiles.SelectMany(f => f.Variables).Select(kv => kv.Value).Where(v => v.Length >= 4));
+    /// <summary>
+    /// The secrets that can reach a tool, for scrubbing its output: the passphrases. Secret env values
+    /// are only ever written to files, so no tool sees them.
+    /// </summary>
+    public IEnumerable<string> Passphrases => Volumes.Select(v => v.Passphrase.Value);
 
     public IReadOnlyList<VolumeTarget> Targets => [.. Volumes.Select(v => v.Target)];
 }

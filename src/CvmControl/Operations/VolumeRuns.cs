@@ -30,12 +30,9 @@ internal static partial class VolumeRuns
             {
                 outcome = VolumeOutcome.Failure("internal error", ex.Message);
             }
-            // Belt and braces: whatever produced the detail, no secret leaves through it.
-            outcome = outcome with
-            {
-                Error = outcome.Error is null ? null : SecretScrubber.Scrub(outcome.Error, secretList),
-                Detail = outcome.Detail is null ? null : SecretScrubber.Scrub(outcome.Detail, secretList),
-            };
+            // Belt and braces: whatever produced the detail (tool output, exception text), no secret
+            // leaves through it. Errors are the daemon's own fixed words.
+            outcome = outcome with { Detail = outcome.Detail is null ? null : SecretScrubber.Scrub(outcome.Detail, secretList) };
             if (outcome.Ok)
             {
                 LogVolumeOk(logger, dmName(item));

@@ -22,4 +22,12 @@ internal sealed record DaemonSettings
     public LogFormat LogFormat { get; init; } = LogFormat.Json;
 
     public string RunDir { get; init; } = "/run/cvm";
+
+    public TimeSpan DeviceTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Argon2 memory of new keyslots in KiB; null keeps cryptsetup's default.</summary>
+    public int? LuksPbkdfMemoryKiB { get; init; }
+
+    /// <summary>PBKDF iteration time of new keyslots in ms; null keeps cryptsetup's default.</summary>
+    public int? LuksIterTimeMs { get; init; }
 }

@@ -75,7 +75,32 @@ internal static class SettingsOptions
         }),
         new("--run-dir", "CVM_CONTROL_RUN_DIR", "/run/cvm", "Runtime state directory: env files, secrets, bootstrap record", "dir", (raw, s) =>
             raw.StartsWith('/') && !raw.Any(char.IsControl) ? (s with { RunDir = raw.Length > 1 ? raw.TrimEnd('/') : raw }, null) : (null, "must be an absolute path")),
+        new("--device-timeout", "CVM_CONTROL_DEVICE_TIMEOUT", "30s", "How long to wait for a volume's device to attach (e.g. 30s, 2m, 500ms)", "duration", (raw, s) =>
+            ParseDuration(raw) is { } timeout && timeout > TimeSpan.Zero && timeout <= TimeSpan.FromHours(1)
+                ? (s with { DeviceTimeout = timeout }, null)
+                : (null, "must be a duration from 1ms to 1h, such as 30s, 2m or 500ms")),
+        new("--luks-pbkdf-memory", "CVM_CONTROL_LUKS_PBKDF_MEMORY", "cryptsetup's", "Argon2id memory cost of new keyslots, in KiB", "kib", (raw, s) =>
+            int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var kib) && kib is >= 32 and <= 4 * 1024 * 1024
+                ? (s with { LuksPbkdfMemoryKiB = kib }, null)
+                : (null, "must be a whole number of KiB from 32 to 4194304")),
+        new("--luks-iter-time", "CVM_CONTROL_LUKS_ITER_TIME", "cryptsetup's", "PBKDF time cost of new keyslots, in ms", "ms", (raw, s) =>
+            int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms is >= 1 and <= 600_000
+                ? (s with { LuksIterTimeMs = ms }, null)
+                : (null, "must be a whole number of ms from 1 to 600000")),
     ];
+
+    /// <summary><c>30</c> and <c>30s</c> are seconds; <c>ms</c>, <c>m</c> and <c>h</c> suffixes also work.</summary>
+    internal static TimeSpan? ParseDuration(string raw)
+    {
+        var (number, unit) = raw.EndsWith("ms", StringComparison.Ordinal) ? (raw[..^2], 1.0)
+            : raw.EndsWith('s') ? (raw[..^1], 1000.0)
+            : raw.EndsWith('m') ? (raw[..^1], 60_000.0)
+            : raw.EndsWith('h') ? (raw[..^1], 3_600_000.0)
+            : (raw, 1000.0);
+        return double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value) && value >= 0 && value <= 1e9
+            ? TimeSpan.FromMilliseconds(value * unit)
+            : null;
+    }
 
     public static (DaemonSettings? Settings, string? Error) Resolve(ParseResult parse, Func<string, string?> getEnv)
     {

@@ -3,7 +3,9 @@ using CvmControl.Operations;
 using CvmControl.OS;
 using CvmControl.Provisioning;
 using CvmControl.State;
+using CvmControl.Tools;
 using CvmControl.Volumes;
+using CvmControl.Volumes.Devices;
 
 namespace CvmControl.Hosting;
 
@@ -33,10 +35,26 @@ internal static class ServiceRegistration
         services.AddSingleton<IShutdownService, ShutdownService>();
         services.AddHostedService<StateRecovery>();
 
-        // The disk layer (issue 3 replaces this with the real LUKS2 pipeline).
-        services.AddSingleton<MissingDiskBackend>();
-        services.AddSingleton<IVolumePipeline>(sp => sp.GetRequiredService<MissingDiskBackend>());
-        services.AddSingleton<IPassphraseRotator>(sp => sp.GetRequiredService<MissingDiskBackend>());
+        // The disk layer: one wrapper per tool over the one process runner, the cloud's device
+        // resolver, and the LUKS2 pipeline and rotator on top.
+        var cost = new LuksCost(settings.LuksPbkdfMemoryKiB, settings.LuksIterTimeMs);
+        services.Configure<DeviceOptions>(o => o.Timeout = settings.DeviceTimeout);
+        services.Configure<VolumeOptions>(o =>
+        {
+            o.Cost = cost;
+            o.KeyDirectory = Path.Combine(settings.RunDir, "keys");
+        });
+        services.AddSingleton<Cryptsetup>();
+        services.AddSingleton<Blkid>();
+        services.AddSingleton<E2fsprogs>();
+        services.AddSingleton<Mounter>();
+        services.AddSingleton<IDeviceResolver, AwsNvmeDeviceResolver>();
+        services.AddSingleton(_ => new KdfGate(KdfGate.SlotsFor(
+            KdfGate.ReadAvailableBytes() ?? 2L * 1024 * 1024 * 1024,
+            cost.PbkdfMemoryKiB is int kib ? kib * 1024L : KdfGate.DefaultCostBytes)));
+        services.AddSingleton<KeyDirectory>();
+        services.AddSingleton<IVolumePipeline, LuksVolumePipeline>();
+        services.AddSingleton<IPassphraseRotator, LuksPassphraseRotator>();
         return services;
     }
 }

@@ -9,6 +9,9 @@ internal interface IMountTable
 {
     /// <summary>Returns the entry mounted at exactly <paramref name="mountPoint"/> (the topmost one), or null.</summary>
     MountEntry? Find(string mountPoint);
+
+    /// <summary>The filesystem type that holds <paramref name="path"/>: that of the longest mount point above it.</summary>
+    string? FileSystemOf(string path);
 }
 
 /// <summary>Reads a mountinfo file (by default the daemon's own /proc/self/mountinfo).</summary>
@@ -19,6 +22,8 @@ internal sealed class MountInfoTable(string path = "/proc/self/mountinfo") : IMo
         // Later lines are mounted on top of earlier ones at the same point.
         return MountInfoParser.Parse(File.ReadAllText(path)).LastOrDefault(e => e.MountPoint == mountPoint);
     }
+
+    public string? FileSystemOf(string target) => MountInfoParser.Containing(MountInfoParser.Parse(File.ReadAllText(path)), target)?.FileSystemType;
 }
 
 internal static class MountInfoParser
@@ -43,6 +48,16 @@ internal static class MountInfoParser
         }
         return entries;
     }
+
+    /// <summary>The entry whose mount point is the longest prefix of <paramref name="target"/> (the last one wins a tie).</summary>
+    public static MountEntry? Containing(IReadOnlyList<MountEntry> entries, string target) =>
+        entries
+            .Select((entry, index) => (entry, index))
+            .Where(e => target == e.entry.MountPoint || target.StartsWith(e.entry.MountPoint.TrimEnd('/') + "/", StringComparison.Ordinal))
+            .OrderByDescending(e => e.entry.MountPoint.Length)
+            .ThenByDescending(e => e.index)
+            .Select(e => e.entry)
+            .FirstOrDefault();
 
     /// <summary>Undoes the kernel's \ooo escapes (space, tab, newline, backslash).</summary>
     public static string Unescape(string field)

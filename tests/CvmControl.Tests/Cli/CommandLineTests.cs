@@ -106,6 +106,46 @@ public sealed class CommandLineTests
         run.Settings.Should().BeNull();
     }
 
+    [Theory]
+    [InlineData("30", 30_000)]
+    [InlineData("30s", 30_000)]
+    [InlineData("2m", 120_000)]
+    [InlineData("500ms", 500)]
+    [InlineData("1.5s", 1_500)]
+    public async Task Device_timeout_accepts_seconds_and_unit_suffixes(string raw, int expectedMs)
+    {
+        var run = new Run();
+        (await run.Invoke(["--device-timeout", raw])).Should().Be(0);
+        run.Settings!.DeviceTimeout.Should().Be(TimeSpan.FromMilliseconds(expectedMs));
+    }
+
+    [Fact]
+    public async Task Luks_cost_flags_default_to_cryptsetups_and_can_be_set_by_env()
+    {
+        var run = new Run();
+        await run.Invoke([]);
+        run.Settings!.LuksPbkdfMemoryKiB.Should().BeNull();
+        run.Settings.LuksIterTimeMs.Should().BeNull();
+        run.Settings.DeviceTimeout.Should().Be(TimeSpan.FromSeconds(30));
+
+        await run.Invoke([], new() { ["CVM_CONTROL_LUKS_PBKDF_MEMORY"] = "65536", ["CVM_CONTROL_LUKS_ITER_TIME"] = "200", ["CVM_CONTROL_DEVICE_TIMEOUT"] = "5s" });
+        run.Settings!.LuksPbkdfMemoryKiB.Should().Be(65536);
+        run.Settings.LuksIterTimeMs.Should().Be(200);
+        run.Settings.DeviceTimeout.Should().Be(TimeSpan.FromSeconds(5));
+    }
+
+    [Theory]
+    [InlineData("--device-timeout", "0")]
+    [InlineData("--device-timeout", "soon")]
+    [InlineData("--luks-pbkdf-memory", "16")]
+    [InlineData("--luks-iter-time", "0")]
+    public async Task Invalid_volume_flags_exit_2(string flag, string value)
+    {
+        var run = new Run();
+        (await run.Invoke([flag, value])).Should().Be(2);
+        run.Err.ToString().Should().StartWith($"cvm-control: invalid {flag} \"{value}\": ");
+    }
+
     [Fact]
     public async Task Unknown_flag_exits_2_with_one_line()
     {

@@ -10,4 +10,10 @@ internal sealed class FakeMountTable : IMountTable
     public void Mount(string mountPoint, string source = "/dev/mapper/x") => Mounted[mountPoint] = new MountEntry(mountPoint, "ext4", source);
 
     public MountEntry? Find(string mountPoint) => Mounted.TryGetValue(mountPoint, out var entry) ? entry : null;
+
+    /// <summary>Filesystem reported for any path that is not under a mounted entry.</summary>
+    public string RootFileSystem { get; set; } = "tmpfs";
+
+    public string? FileSystemOf(string path) =>
+        MountInfoParser.Containing([.. Mounted.Values], path)?.FileSystemType ?? RootFileSystem;
 }

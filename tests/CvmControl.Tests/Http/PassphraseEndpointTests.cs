@@ -156,7 +156,7 @@ public sealed class PassphraseEndpointTests : IDisposable
     public async Task A_check_that_cannot_run_returns_500_with_the_reason()
     {
         await BootstrapAsync();
-        _factory.Volumes.CheckThrows = _ => new Volumes.VolumeOperationException("cryptsetup open --test-passphrase failed", "Device /dev/nvme1n1 is not a valid LUKS device.");
+        _factory.Volumes.CheckThrows = _ => new CvmControl.Volumes.VolumeOperationException("cryptsetup open --test-passphrase failed", "Device /dev/nvme1n1 is not a valid LUKS device.");
 
         var response = await _client.PostJson("/api/v1/passphrase", Rotate);
 

@@ -23,7 +23,7 @@ public sealed class RequestValidatorTests
     {
         var result = RequestValidator.Validate(Request());
         result.IsValid.Should().BeTrue();
-        result.Plan!.Volumes.Should().ContainSingle().Which.Target.Should().Be(new Volumes.VolumeTarget("data", "vol-0abc", "/data"));
+        result.Plan!.Volumes.Should().ContainSingle().Which.Target.Should().Be(new CvmControl.Volumes.VolumeTarget("data", "vol-0abc", "/data"));
     }
 
     [Theory]

@@ -1,0 +1,166 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using CvmControl.OS;
+using CvmControl.Volumes;
+
+namespace CvmControl.Tools;
+
+/// <summary>Cost settings for new keyslots; null keeps cryptsetup's defaults (production).</summary>
+internal sealed record LuksCost(int? PbkdfMemoryKiB, int? IterTimeMs)
+{
+    public static readonly LuksCost Default = new(null, null);
+
+    public IEnumerable<string> Arguments()
+    {
+        yield return "--pbkdf";
+        yield return "argon2id";
+        if (PbkdfMemoryKiB is int memory)
+        {
+            yield return "--pbkdf-memory";
+            yield return memory.ToString(CultureInfo.InvariantCulture);
+        }
+        if (IterTimeMs is int iter)
+        {
+            yield return "--iter-time";
+            yield return iter.ToString(CultureInfo.InvariantCulture);
+        }
+    }
+}
+
+/// <summary>
+/// The cryptsetup wrapper. Passphrases go only to stdin with <c>--key-file=-</c> and no trailing newline,
+/// or (for the new key of luksAddKey) into a 0600 file on tmpfs that is deleted right after.
+/// They never appear in argv, the environment, logs or error details.
+/// </summary>
+internal sealed partial class Cryptsetup(IProcessRunner runner)
+{
+    /// <summary>Argon2 with up to 1 GiB can be slow under memory pressure, and slower still under emulation.</summary>
+    private static readonly TimeSpan KdfTimeout = TimeSpan.FromMinutes(10);
+
+    [GeneratedRegex(@"^Key slot (\d+) unlocked\.", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
+    private static partial Regex UnlockedSlot();
+
+    /// <summary><c>isLuks</c>: 0 → LUKS, 1 → not LUKS; anything else (4: missing or no access) fails.</summary>
+    public async Task<bool> IsLuksAsync(string device, CancellationToken cancellationToken)
+    {
+        var result = await runner.RunAsync("cryptsetup isLuks failed",
+            new ProcessSpec("cryptsetup", ["isLuks", device]) { Timeout = TimeSpan.FromSeconds(60) }, cancellationToken);
+        return result.ExitCode switch
+        {
+            0 => true,
+            1 => false,
+            _ => throw ToolFailure.From("cryptsetup isLuks failed", result),
+        };
+    }
+
+    public Task FormatAsync(string device, Passphrase passphrase, LuksCost cost, CancellationToken cancellationToken) =>
+        runner.RunCheckedAsync("luksFormat failed", WithKey(passphrase,
+        [
+            "luksFormat", "--batch-mode", "--type", "luks2",
+            "--cipher", "aes-xts-plain64", "--key-size", "512", "--hash", "sha256",
+            .. cost.Arguments(),
+            "--key-file=-", device,
+        ]), cancellationToken);
+
+    /// <summary>Opens <paramref name="device"/> as <c>/dev/mapper/<paramref name="name"/></c> and returns the keyslot that the passphrase unlocked.</summary>
+    public async Task<int> OpenAsync(string device, string name, Passphrase passphrase, CancellationToken cancellationToken)
+    {
+        var result = await runner.RunCheckedAsync("luksOpen failed",
+            WithKey(passphrase, ["open", "--type", "luks2", "--verbose", "--key-file=-", device, name]), cancellationToken);
+        return ParseSlot(result) ?? throw new ToolFailure("luksOpen failed", "cryptsetup did not report which key slot it unlocked", result.ExitCode);
+    }
+
+    /// <summary>The keyslot <paramref name="passphrase"/> opens, or null when it opens none (exit code 2).</summary>
+    public async Task<int?> TestPassphraseAsync(string device, Passphrase passphrase, CancellationToken cancellationToken)
+    {
+        var result = await runner.RunAsync("cryptsetup open --test-passphrase failed",
+            WithKey(passphrase, ["open", "--test-passphrase", "--verbose", "--key-file=-", device]), cancellationToken);
+        return result.ExitCode switch
+        {
+            0 => ParseSlot(result) ?? throw new ToolFailure("cryptsetup open --test-passphrase failed", "cryptsetup did not report which key slot it unlocked", 0),
+            2 => null,
+            _ => throw ToolFailure.From("cryptsetup open --test-passphrase failed", result),
+        };
+    }
+
+    /// <summary>
+    /// Removes <paramref name="slot"/>, authenticated by <paramref name="keep"/>, a passphrase of a slot that stays.
+    /// Never with empty stdin: cryptsetup then removes the slot without any authentication.
+    /// </summary>
+    public Task KillSlotAsync(string device, int slot, Passphrase keep, CancellationToken cancellationToken) =>
+        runner.RunCheckedAsync("luksKillSlot failed",
+            WithKey(keep, ["luksKillSlot", "--key-file=-", device, slot.ToString(CultureInfo.InvariantCulture)]), cancellationToken);
+
+    /// <summary>Makes <paramref name="slot"/> the one tried first, so every later unlock costs one KDF run.</summary>
+    public Task PreferSlotAsync(string device, int slot, CancellationToken cancellationToken) =>
+        runner.RunCheckedAsync("cryptsetup config failed",
+            new ProcessSpec("cryptsetup", ["config", "--priority", "prefer", "--key-slot", slot.ToString(CultureInfo.InvariantCulture), device]) { Timeout = TimeSpan.FromSeconds(60) },
+            cancellationToken);
+
+    /// <summary>
+    /// Adds <paramref name="newPassphrase"/> in a new keyslot, authenticated by <paramref name="oldPassphrase"/> on stdin.
+    /// The new one is written to a 0600 file in <paramref name="keyDirectory"/> (tmpfs) and deleted right after.
+    /// </summary>
+    public async Task AddKeyAsync(string device, Passphrase oldPassphrase, Passphrase newPassphrase, LuksCost cost, string keyDirectory, CancellationToken cancellationToken)
+    {
+        var keyFile = Path.Combine(keyDirectory, "newkey-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using (var stream = new FileStream(keyFile, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            }))
+            {
+                stream.Write(newPassphrase.Utf8.Span);
+            }
+            var spec = WithKey(oldPassphrase, ["luksAddKey", .. cost.Arguments(), "--key-file=-", device, keyFile]) with
+            {
+                Secrets = [oldPassphrase.Value, newPassphrase.Value],
+            };
+            await runner.RunCheckedAsync("luksAddKey failed", spec, cancellationToken);
+        }
+        finally
+        {
+            File.Delete(keyFile);
+        }
+    }
+
+    /// <summary>Active keyslot numbers, from the LUKS2 JSON metadata.</summary>
+    public async Task<IReadOnlyList<int>> KeyslotsAsync(string device, CancellationToken cancellationToken)
+    {
+        var result = await runner.RunCheckedAsync("luksDump failed",
+            new ProcessSpec("cryptsetup", ["luksDump", "--dump-json-metadata", device]) { Timeout = TimeSpan.FromSeconds(60) }, cancellationToken);
+        return ParseKeyslots(result.StandardOutput);
+    }
+
+    internal static IReadOnlyList<int> ParseKeyslots(string json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            return [.. document.RootElement.GetProperty("keyslots").EnumerateObject()
+                .Select(p => int.Parse(p.Name, NumberStyles.None, CultureInfo.InvariantCulture))
+                .Order()];
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or FormatException or OverflowException or InvalidOperationException)
+        {
+            throw new ToolFailure("luksDump failed", $"unreadable LUKS2 metadata: {ex.Message}", 0);
+        }
+    }
+
+    internal static int? ParseSlot(ProcessResult result) =>
+        UnlockedSlot().Match(result.StandardOutput + "\n" + result.StandardError) is { Success: true } match
+            ? int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)
+            : null;
+
+    private static ProcessSpec WithKey(Passphrase passphrase, IReadOnlyList<string> arguments) =>
+        new("cryptsetup", arguments)
+        {
+            StandardInput = passphrase.Utf8,
+            Timeout = KdfTimeout,
+            Secrets = [passphrase.Value],
+        };
+}

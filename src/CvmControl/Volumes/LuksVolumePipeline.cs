@@ -1,0 +1,221 @@
+using CvmControl.OS;
+using CvmControl.Tools;
+using CvmControl.Volumes.Devices;
+using Microsoft.Extensions.Options;
+
+namespace CvmControl.Volumes;
+
+/// <summary>
+/// The real per-volume bootstrap: find the device, set up LUKS2, make or check ext4, mount.
+/// Every step is idempotent, so a retry after any failure or crash picks up where the last run stopped.
+/// </summary>
+internal sealed partial class LuksVolumePipeline(
+    IDeviceResolver devices,
+    Cryptsetup cryptsetup,
+    Blkid blkid,
+    E2fsprogs e2fsprogs,
+    Mounter mounter,
+    IMountTable mounts,
+    KdfGate kdf,
+    IOptions<VolumeOptions> volumeOptions,
+    IOptions<DeviceOptions> deviceOptions,
+    ILogger<LuksVolumePipeline> logger) : IVolumePipeline
+{
+    public async Task<VolumeOutcome> BootstrapAsync(VolumeTarget volume, Passphrase passphrase, CancellationToken stopping)
+    {
+        try
+        {
+            await RunAsync(volume, passphrase, stopping);
+            return VolumeOutcome.Success;
+        }
+        catch (ToolFailure failure)
+        {
+            return VolumeOutcome.Failure(failure.Message, failure.Detail);
+        }
+        catch (VolumeOperationException failure)
+        {
+            return VolumeOutcome.Failure(failure.Message, failure.Detail);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return VolumeOutcome.Failure("interrupted", "the daemon is shutting down; a new bootstrap resumes where this one stopped");
+        }
+    }
+
+    private async Task RunAsync(VolumeTarget volume, Passphrase passphrase, CancellationToken stopping)
+    {
+        var mapper = MapperPath(volume.DmName);
+
+        // 1. Already mounted from our mapping: done. From anything else: not ours to touch.
+        if (mounts.Find(volume.MountPoint) is { } mounted)
+        {
+            if (IsSameDevice(mounted.Source, mapper))
+            {
+                LogAlreadyMounted(logger, volume.DmName, volume.MountPoint);
+                return;
+            }
+            throw new VolumeOperationException("mount point is in use", $"{volume.MountPoint} is mounted from {mounted.Source}, not {mapper}");
+        }
+
+        // 2. An open mapping means the LUKS part is done (e.g. a crash after open).
+        if (!File.Exists(mapper))
+        {
+            stopping.ThrowIfCancellationRequested();
+            var device = await devices.ResolveAsync(volume.VolumeId, stopping);
+            await SetUpLuksAsync(volume, device, passphrase, stopping);
+        }
+        else
+        {
+            LogMappingExists(logger, volume.DmName);
+        }
+
+        // 7. Filesystem: make one on a blank mapping, check and grow ext4, refuse anything else.
+        stopping.ThrowIfCancellationRequested();
+        var type = await blkid.ProbeTypeAsync(mapper, stopping);
+        switch (type)
+        {
+            case null:
+                LogMakingFileSystem(logger, volume.DmName);
+                await e2fsprogs.MakeExt4Async(mapper, stopping);
+                break;
+            case "ext4":
+                var fsck = await e2fsprogs.CheckAsync(mapper, stopping);
+                if (fsck == 1)
+                {
+                    LogFsckCorrected(logger, volume.DmName);
+                }
+                stopping.ThrowIfCancellationRequested();
+                await e2fsprogs.ResizeAsync(mapper, stopping);
+                break;
+            default:
+                throw new VolumeOperationException("unsupported filesystem", $"{mapper} holds {type}; only ext4 is supported and nothing is formatted over existing data");
+        }
+
+        // 8. Mount.
+        stopping.ThrowIfCancellationRequested();
+        Directory.CreateDirectory(volume.MountPoint, (UnixFileMode)0b111_101_101);
+        await mounter.MountAsync(mapper, volume.MountPoint, "ext4", stopping);
+        LogMounted(logger, volume.DmName, volume.MountPoint);
+    }
+
+    private async Task SetUpLuksAsync(VolumeTarget volume, string device, Passphrase passphrase, CancellationToken stopping)
+    {
+        var cost = volumeOptions.Value.Cost;
+
+        // 4. Format only a device that carries no signature at all: luksFormat from a daemon never asks.
+        var wasLuks = await cryptsetup.IsLuksAsync(device, stopping);
+        if (!wasLuks)
+        {
+            var signature = await blkid.ProbeAnySignatureAsync(device, stopping);
+            if (signature is not null)
+            {
+                throw new VolumeOperationException("device is not blank; refusing to format",
+                    $"{device} is not LUKS but blkid found: {signature}");
+            }
+            stopping.ThrowIfCancellationRequested();
+            LogFormatting(logger, volume.DmName, device);
+            await kdf.RunAsync(() => cryptsetup.FormatAsync(device, passphrase, cost, stopping));
+        }
+
+        // 5. Open; -v tells which slot the passphrase opened, so finding it costs no extra KDF run.
+        stopping.ThrowIfCancellationRequested();
+        var slot = await kdf.RunAsync(() => cryptsetup.OpenAsync(device, volume.DmName, passphrase, stopping));
+        LogOpened(logger, volume.DmName, slot);
+
+        // 6. Drop every other keyslot of a pre-existing volume, best effort.
+        if (wasLuks)
+        {
+            await RemoveOtherKeyslotsAsync(volume, device, slot, passphrase);
+        }
+    }
+
+    /// <summary>
+    /// Each removal is authenticated with the bootstrap passphrase on stdin (never empty stdin: that
+    /// removes slots unauthenticated). The slot that opened the volume is made the preferred one first,
+    /// so each authentication costs one KDF run instead of one per remaining slot.
+    /// </summary>
+    private async Task RemoveOtherKeyslotsAsync(VolumeTarget volume, string device, int keep, Passphrase passphrase)
+    {
+        IReadOnlyList<int> slots;
+        try
+        {
+            slots = await cryptsetup.KeyslotsAsync(device, CancellationToken.None);
+        }
+        catch (ToolFailure failure)
+        {
+            LogCleanupFailed(logger, volume.DmName, failure.Message, failure.Detail);
+            return;
+        }
+        var stale = slots.Where(s => s != keep).ToList();
+        if (stale.Count == 0 || !slots.Contains(keep))
+        {
+            return;
+        }
+        try
+        {
+            await cryptsetup.PreferSlotAsync(device, keep, CancellationToken.None);
+        }
+        catch (ToolFailure failure)
+        {
+            LogCleanupFailed(logger, volume.DmName, failure.Message, failure.Detail);
+        }
+        foreach (var slot in stale)
+        {
+            try
+            {
+                await kdf.RunAsync(() => cryptsetup.KillSlotAsync(device, slot, passphrase, CancellationToken.None));
+                LogRemovedSlot(logger, volume.DmName, slot);
+            }
+            catch (ToolFailure failure)
+            {
+                LogCleanupFailed(logger, volume.DmName, failure.Message, failure.Detail);
+            }
+        }
+    }
+
+    private string MapperPath(string dmName) => Path.Combine(deviceOptions.Value.DevRoot, "mapper", dmName);
+
+    private static bool IsSameDevice(string source, string mapper)
+    {
+        if (source == mapper)
+        {
+            return true;
+        }
+        // mount(8) may record the dm node (/dev/dm-0) instead of the /dev/mapper link.
+        try
+        {
+            return File.ResolveLinkTarget(mapper, returnFinalTarget: true)?.FullName == source;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName} is already mounted at {MountPoint}")]
+    private static partial void LogAlreadyMounted(ILogger logger, string dmName, string mountPoint);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName}: mapping already open, skipping LUKS setup")]
+    private static partial void LogMappingExists(ILogger logger, string dmName);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName}: formatting blank device {Device} as LUKS2")]
+    private static partial void LogFormatting(ILogger logger, string dmName, string device);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName}: opened with key slot {Slot}")]
+    private static partial void LogOpened(ILogger logger, string dmName, int slot);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName}: removed stale key slot {Slot}")]
+    private static partial void LogRemovedSlot(ILogger logger, string dmName, int slot);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Volume {DmName}: keyslot cleanup step failed (not fatal): {Error}: {Detail}")]
+    private static partial void LogCleanupFailed(ILogger logger, string dmName, string error, string detail);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName}: no filesystem, running mkfs.ext4")]
+    private static partial void LogMakingFileSystem(ILogger logger, string dmName);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Volume {DmName}: e2fsck corrected errors")]
+    private static partial void LogFsckCorrected(ILogger logger, string dmName);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName} mounted at {MountPoint}")]
+    private static partial void LogMounted(ILogger logger, string dmName, string mountPoint);
+}

@@ -1,0 +1,61 @@
+using CvmControl.Tests.Fakes;
+using CvmControl.Tools;
+using CvmControl.Volumes;
+using CvmControl.Volumes.Devices;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace CvmControl.Tests.Volumes;
+
+/// <summary>The real pipeline and rotator over the simulated disk world and a fake /dev tree.</summary>
+internal sealed class PipelineHarness : IDisposable
+{
+    public PipelineHarness(int kdfSlots = 4)
+    {
+        Root = new TempDir();
+        Mounts = new FakeMountTable();
+        World = new FakeDiskWorld(Root.Combine("dev"), Mounts);
+        Kdf = new KdfGate(kdfSlots);
+        Directory.CreateDirectory(Root.Combine("dev", "disk", "by-id"));
+        var deviceOptions = Options.Create(new DeviceOptions { DevRoot = Root.Combine("dev"), SysRoot = Root.Combine("sys"), Timeout = TimeSpan.FromMilliseconds(300), PollInterval = TimeSpan.FromMilliseconds(50) });
+        var volumeOptions = Options.Create(new VolumeOptions { Cost = new LuksCost(32768, 100), KeyDirectory = Root.Combine("run", "keys") });
+        Resolver = new AwsNvmeDeviceResolver(deviceOptions, TimeProvider.System, NullLogger<AwsNvmeDeviceResolver>.Instance);
+        var cryptsetup = new Cryptsetup(World);
+        Pipeline = new LuksVolumePipeline(Resolver, cryptsetup, new Blkid(World), new E2fsprogs(World), new Mounter(World), Mounts, Kdf,
+            volumeOptions, deviceOptions, NullLogger<LuksVolumePipeline>.Instance);
+        Rotator = new LuksPassphraseRotator(Resolver, cryptsetup, Kdf, new KeyDirectory(volumeOptions, Mounts), volumeOptions, NullLogger<LuksPassphraseRotator>.Instance);
+    }
+
+    public TempDir Root { get; }
+
+    public FakeMountTable Mounts { get; }
+
+    public FakeDiskWorld World { get; }
+
+    public KdfGate Kdf { get; }
+
+    public AwsNvmeDeviceResolver Resolver { get; }
+
+    public LuksVolumePipeline Pipeline { get; }
+
+    public LuksPassphraseRotator Rotator { get; }
+
+    public string Mapper(string dm) => Root.Combine("dev", "mapper", dm);
+
+    /// <summary>An attached EBS volume: its device node and the by-id link udev would make.</summary>
+    public FakeDiskWorld.Disk Attach(string volumeId, string node)
+    {
+        var device = Root.Combine("dev", node);
+        File.WriteAllText(device, "");
+        File.CreateSymbolicLink(Root.Combine("dev", "disk", "by-id", "nvme-Amazon_Elastic_Block_Store_" + AwsNvmeDeviceResolver.SerialOf(volumeId)), "../../" + node);
+        return World.AddDisk(device);
+    }
+
+    public VolumeTarget Target(string dm, string volumeId) => new(dm, volumeId, Root.Combine("mnt", dm));
+
+    public void Dispose()
+    {
+        Kdf.Dispose();
+        Root.Dispose();
+    }
+}

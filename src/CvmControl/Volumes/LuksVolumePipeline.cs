@@ -131,8 +131,10 @@ internal sealed partial class LuksVolumePipeline(
 
     /// <summary>
     /// Each removal is authenticated with the bootstrap passphrase on stdin (never empty stdin: that
-    /// removes slots unauthenticated). The slot that opened the volume is made the preferred one first,
-    /// so each authentication costs one KDF run instead of one per remaining slot.
+    /// removes slots unauthenticated). luksKillSlot authenticates by trying the other slots in numeric
+    /// order, one KDF run each, and ignores priorities (cryptsetup 2.6.1). So the kills go in ascending
+    /// order: when the bootstrap slot is the lowest (the usual case) each kill costs one KDF run, and the
+    /// whole reopen costs 1 + k. The bootstrap slot is also marked preferred, so later opens try it first.
     /// </summary>
     private async Task RemoveOtherKeyslotsAsync(VolumeTarget volume, string device, int keep, Passphrase passphrase)
     {

@@ -192,7 +192,7 @@ internal sealed class FakeDiskWorld : IProcessRunner
                     var disk = Disks[a[^2]];
                     var victim = int.Parse(a[^1], System.Globalization.CultureInfo.InvariantCulture);
                     // The documented pitfall: an empty stdin skips authentication entirely.
-                    if (stdin.Length > 0 && TryUnlock(disk, stdin, exclude: victim) is null)
+                    if (stdin.Length > 0 && TryUnlock(disk, stdin, exclude: victim, honourPriority: false) is null)
                     {
                         return Result(2, "", "No key available with this passphrase.\n");
                     }
@@ -216,10 +216,14 @@ internal sealed class FakeDiskWorld : IProcessRunner
         }
     }
 
-    /// <summary>cryptsetup tries the preferred slot first, then the rest in order; each try is one KDF run.</summary>
-    private int? TryUnlock(Disk disk, string passphrase, int? exclude)
+    /// <summary>
+    /// Each slot tried is one KDF run. open and luksAddKey try the preferred slot first, then the rest in
+    /// order; luksKillSlot authenticates by trying the other slots in plain numeric order and ignores the
+    /// priority (measured with cryptsetup 2.6.1 --debug on an image file).
+    /// </summary>
+    private int? TryUnlock(Disk disk, string passphrase, int? exclude, bool honourPriority = true)
     {
-        var order = disk.Slots.Keys.Where(k => k != exclude).OrderBy(k => k == disk.Preferred ? 0 : 1).ThenBy(k => k);
+        var order = disk.Slots.Keys.Where(k => k != exclude).OrderBy(k => honourPriority && k == disk.Preferred ? 0 : 1).ThenBy(k => k);
         foreach (var slot in order)
         {
             KdfRuns++;

@@ -102,8 +102,29 @@ public sealed class LuksVolumePipelineTests : IDisposable
 
         (await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None)).Ok.Should().BeTrue();
 
-        // In the model: preferring the good slot makes each kill's authentication hit it first.
+        // The open hits slot 0 first; each kill's authentication tries the other slots in numeric
+        // order and so hits slot 0 first as well.
         _h.World.KdfRuns.Should().Be(1 + 3);
+    }
+
+    [Fact]
+    public async Task Stale_slots_below_the_bootstrap_slot_cost_more_because_kills_ignore_priority()
+    {
+        var disk = _h.Attach("vol-0aaa111", "nvme1n1");
+        disk.IsLuks = true;
+        disk.Slots[0] = "stale 0";
+        disk.Slots[1] = "stale 1";
+        disk.Slots[2] = Pass.Value;
+        disk.Slots[3] = "stale 3";
+        disk.FileSystem = "ext4";
+
+        (await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None)).Ok.Should().BeTrue();
+
+        // open: 3 (slots 0, 1, 2); kill 0: 2 (1, 2); kill 1: 1 (2); kill 3: 1 (2). Killing the low
+        // slots first is the cheapest order; b slots below cost b(b+1)/2 whatever the order.
+        _h.World.KdfRuns.Should().Be(3 + 2 + 1 + 1);
+        disk.Slots.Keys.Should().Equal(2);
+        disk.Preferred.Should().Be(2, "later opens then try the bootstrap slot first");
     }
 
     [Fact]

@@ -52,7 +52,7 @@ internal static class SettingsOptions
     public static readonly IReadOnlyList<Setting> All =
     [
         new("--address", "CVM_CONTROL_ADDRESS", "0.0.0.0", "IP address to listen on", "ip", (raw, s) =>
-            IPAddress.TryParse(raw, out var ip) && raw.Trim() == raw ? (s with { Address = ip }, null) : (null, "not an IP address")),
+            IsIpLiteral(raw, out var ip) ? (s with { Address = ip }, null) : (null, "not an IP address")),
         new("--port", "CVM_CONTROL_PORT", "9443", "HTTPS port", "port", (raw, s) =>
             int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 1 and <= 65535
                 ? (s with { Port = port }, null)
@@ -74,7 +74,9 @@ internal static class SettingsOptions
             _ => (null, "must be json or text"),
         }),
         new("--run-dir", "CVM_CONTROL_RUN_DIR", "/run/cvm", "Runtime state directory: env files, secrets, bootstrap record", "dir", (raw, s) =>
-            raw.StartsWith('/') && !raw.Any(char.IsControl) ? (s with { RunDir = raw.Length > 1 ? raw.TrimEnd('/') : raw }, null) : (null, "must be an absolute path")),
+            raw.StartsWith('/') && raw != "/" && !raw.Any(char.IsControl) && Validation.MountPoints.IsNormalised(raw.TrimEnd('/'))
+                ? (s with { RunDir = raw.TrimEnd('/') }, null)
+                : (null, "must be an absolute, normalised path other than /")),
         new("--device-timeout", "CVM_CONTROL_DEVICE_TIMEOUT", "30s", "How long to wait for a volume's device to attach (e.g. 30s, 2m, 500ms)", "duration", (raw, s) =>
             ParseDuration(raw) is { } timeout && timeout > TimeSpan.Zero && timeout <= TimeSpan.FromHours(1)
                 ? (s with { DeviceTimeout = timeout }, null)
@@ -115,6 +117,22 @@ internal static class SettingsOptions
             settings = updated!;
         }
         return (settings, null);
+    }
+
+    /// <summary>Full literals only: .NET also parses shorthands such as "1" or "127.1", which would surprise.</summary>
+    private static bool IsIpLiteral(string raw, out IPAddress address)
+    {
+        address = IPAddress.None;
+        if (raw.Trim() != raw || !IPAddress.TryParse(raw, out var parsed))
+        {
+            return false;
+        }
+        if (parsed.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && raw.Count(c => c == '.') != 3)
+        {
+            return false;
+        }
+        address = parsed;
+        return true;
     }
 
     private static bool IsHostName(string raw) =>

@@ -44,6 +44,10 @@ internal static partial class DaemonHost
             ContentRootPath = AppContext.BaseDirectory,
         });
 
+        // The six settings are the only inputs: no environment variable or appsettings.json may add an
+        // endpoint (say, plain HTTP) or change Kestrel's limits behind the daemon's back.
+        builder.Configuration.Sources.Clear();
+
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Trace);
         builder.Logging.AddProvider(new SerilogLoggerProvider(serilog, dispose: false));

@@ -1,6 +1,7 @@
 using CvmControl.Api.V1;
 using CvmControl.Json;
 using CvmControl.Operations;
+using CvmControl.Provisioning;
 using CvmControl.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -16,14 +17,14 @@ internal static class BootstrapApi
     }
 
     public static async Task<Results<Ok<StatusResponse>, Accepted<StatusResponse>, JsonHttpResult<ErrorResponse>>> PostBootstrap(
-        HttpRequest request, IBootstrapService bootstrap)
+        HttpRequest request, IBootstrapService bootstrap, RunDirectory runDir)
     {
         var body = await JsonBody.ReadAsync(request, CvmJsonContext.Default.BootstrapRequest);
         if (body.Error is { } bodyError)
         {
             return bodyError;
         }
-        var validated = RequestValidator.Validate(body.Value!);
+        var validated = RequestValidator.Validate(body.Value!, runDir.Root);
         if (!validated.IsValid)
         {
             return ApiErrors.Invalid(validated.Errors);

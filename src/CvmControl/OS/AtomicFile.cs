@@ -15,7 +15,8 @@ internal static partial class AtomicFile
     public static void Write(string path, ReadOnlySpan<byte> contents, UnixFileMode mode)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? throw new ArgumentException("path has no directory", nameof(path));
-        var temp = Path.Combine(dir, TempPrefix + Path.GetFileName(path) + "." + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
+        // Fixed length, so any valid file name (up to 255 bytes) can be written.
+        var temp = Path.Combine(dir, TempPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)));
         try
         {
             using (var stream = new FileStream(temp, new FileStreamOptions

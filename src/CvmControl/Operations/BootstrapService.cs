@@ -33,12 +33,29 @@ internal sealed partial class BootstrapService(
         return admission;
     }
 
+    /// <summary>
+    /// Volumes first, files second: env and secret files appear only once every volume is mounted, so a
+    /// workload that waits for them never starts with its data missing, and a failed attempt leaves no
+    /// secret on disk.
+    /// </summary>
     private async Task RunAsync(RunningOperation operation, BootstrapPlan plan, CancellationToken stopping)
     {
         var view = OperationView.Failed("bootstrap did not finish");
         BootstrapRecord? record = null;
         try
         {
+            var outcomes = await VolumeRuns.RunAllAsync(
+                plan.Volumes,
+                v => v.Target.DmName,
+                v => pipeline.BootstrapAsync(v.Target, v.Passphrase, stopping),
+                plan.Passphrases,
+                logger);
+            view = OperationView.FromOutcomes(outcomes, includeVolumesOnSuccess: false);
+            if (!outcomes.Values.All(o => o.Ok))
+            {
+                return;
+            }
+
             try
             {
                 provisioner.Provision(plan);
@@ -50,26 +67,15 @@ internal sealed partial class BootstrapService(
                 return;
             }
 
-            var outcomes = await VolumeRuns.RunAllAsync(
-                plan.Volumes,
-                v => v.Target.DmName,
-                v => pipeline.BootstrapAsync(v.Target, v.Passphrase, stopping),
-                plan.Passphrases,
-                logger);
-            view = OperationView.FromOutcomes(outcomes, includeVolumesOnSuccess: false);
-
-            if (outcomes.Values.All(o => o.Ok))
+            var completed = BootstrapRecord.From(plan.UserId, plan.Targets, time.GetUtcNow());
+            try
             {
-                var completed = BootstrapRecord.From(plan.UserId, plan.Targets, time.GetUtcNow());
-                try
-                {
-                    records.Save(completed);
-                    record = completed;
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    view = OperationView.Failed($"writing bootstrap record failed: {ex.Message}");
-                }
+                records.Save(completed);
+                record = completed;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                view = OperationView.Failed($"writing bootstrap record failed: {ex.Message}");
             }
         }
         finally

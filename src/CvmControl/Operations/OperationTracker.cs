@@ -122,6 +122,11 @@ internal sealed class OperationTracker
             {
                 return new(BootstrapDecision.Conflict, "daemon is shutting down");
             }
+            // An identical request after success is answered from state, whatever else runs: nothing re-runs.
+            if (_phase == DaemonPhase.Ready && IsSameAsCompleted(plan, digest))
+            {
+                return new(BootstrapDecision.AlreadyReady);
+            }
             if (_running is { } running)
             {
                 return running.Kind == OperationKind.Bootstrap && RequestDigest.Same(running.Digest, digest)
@@ -132,9 +137,7 @@ internal sealed class OperationTracker
             }
             if (_phase == DaemonPhase.Ready)
             {
-                return IsSameAsCompleted(plan, digest)
-                    ? new(BootstrapDecision.AlreadyReady)
-                    : new(BootstrapDecision.Conflict, "already bootstrapped with a different request");
+                return new(BootstrapDecision.Conflict, "already bootstrapped with a different request");
             }
             var operation = new RunningOperation(OperationKind.Bootstrap, digest);
             _running = operation;

@@ -33,28 +33,36 @@ internal sealed partial class PassphraseService(
         }
 
         var operation = admission.Operation!;
-        PassphraseAdmission verdict;
+        var verdict = new PassphraseAdmission(PassphraseDecision.CheckFailed, "could not check the old passphrase", Detail: "internal error");
         try
         {
-            verdict = await CheckOldPassphrasesAsync(plan, admission.Targets!);
-        }
-        catch (Exception ex)
-        {
-            verdict = new(PassphraseDecision.CheckFailed, "could not check the old passphrase", Detail: ex.Message);
-        }
+            try
+            {
+                verdict = await CheckOldPassphrasesAsync(plan, admission.Targets!);
+            }
+            catch (Exception ex)
+            {
+                // The message of an unexpected exception is not trusted to be free of secrets.
+                LogCheckCrashed(logger, ex.GetType().Name);
+            }
 
-        if (verdict.Decision == PassphraseDecision.Accepted)
-        {
-            tracker.AcceptPassphrase(operation);
-            LogAccepted(logger, plan.Volumes.Count);
-            background.Start("passphrase rotation", stopping => RotateAllAsync(operation, plan, admission.Targets!, stopping));
+            if (verdict.Decision == PassphraseDecision.Accepted)
+            {
+                tracker.AcceptPassphrase(operation);
+                LogAccepted(logger, plan.Volumes.Count);
+                background.Start("passphrase rotation", stopping => RotateAllAsync(operation, plan, admission.Targets!, stopping));
+            }
+            else
+            {
+                tracker.AbandonPassphrase(operation);
+                LogRefused(logger, verdict.Reason ?? "");
+            }
         }
-        else
+        finally
         {
-            tracker.AbandonPassphrase(operation);
-            LogRefused(logger, verdict.Reason ?? "");
+            // Identical retries that joined this request wait on this verdict: it must always be set.
+            operation.Admission.TrySetResult(verdict);
         }
-        operation.Admission.TrySetResult(verdict);
         return verdict;
     }
 
@@ -120,6 +128,9 @@ internal sealed partial class PassphraseService(
         stopping.ThrowIfCancellationRequested();
         return await rotator.AddPassphraseAsync(target, change.Old, change.New, stopping);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Old-passphrase check crashed with {ExceptionType}")]
+    private static partial void LogCheckCrashed(ILogger logger, string exceptionType);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Passphrase rotation accepted for {Volumes} volume(s)")]
     private static partial void LogAccepted(ILogger logger, int volumes);

@@ -27,14 +27,20 @@ internal sealed partial class FileProvisioner(RunDirectory runDir, ILogger<FileP
             AtomicFile.Write(Path.Combine(dir, file.Name), EnvFileEncoder.Encode(file), fileMode);
         }
         var wanted = files.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+        var removed = false;
         foreach (var existing in Directory.EnumerateFiles(dir))
         {
             var name = Path.GetFileName(existing);
             if (!wanted.Contains(name))
             {
                 File.Delete(existing);
+                removed = true;
                 LogRemovedStale(logger, dir, name);
             }
+        }
+        if (removed)
+        {
+            AtomicFile.FsyncDirectory(dir);
         }
     }
 

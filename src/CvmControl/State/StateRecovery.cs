@@ -1,5 +1,7 @@
 using CvmControl.Operations;
 using CvmControl.OS;
+using CvmControl.Volumes.Devices;
+using Microsoft.Extensions.Options;
 
 namespace CvmControl.State;
 
@@ -11,6 +13,7 @@ internal sealed partial class StateRecovery(
     IBootstrapRecordStore records,
     IMountTable mounts,
     OperationTracker tracker,
+    IOptions<DeviceOptions> devices,
     ILogger<StateRecovery> logger) : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken)
@@ -31,7 +34,10 @@ internal sealed partial class StateRecovery(
         List<string> missing;
         try
         {
-            missing = [.. record.Targets.Where(t => mounts.Find(t.MountPoint) is null).Select(t => $"{t.DmName} ({t.MountPoint})")];
+            // Mounted from its own mapping: anything else at that path (a tmpfs, another disk) is not the volume.
+            missing = [.. record.Targets
+                .Where(t => mounts.Find(t.MountPoint) is not { } mount || !DeviceMapper.IsSource(mount, DeviceMapper.PathOf(devices.Value.DevRoot, t.DmName)))
+                .Select(t => $"{t.DmName} ({t.MountPoint})")];
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -61,7 +67,7 @@ internal sealed partial class StateRecovery(
     [LoggerMessage(Level = LogLevel.Information, Message = "No usable bootstrap record; waiting for a bootstrap")]
     private static partial void LogNoRecord(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Bootstrap record found, but not every volume is mounted: {Missing}; staying in bootstrap")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Bootstrap record found, but not every volume is mounted from its mapping: {Missing}; staying in bootstrap")]
     private static partial void LogNotMounted(ILogger logger, string missing);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot read the mount table ({Reason}); staying in bootstrap")]

@@ -9,7 +9,8 @@ internal static partial class Names
     public const int MaxFileNameLength = 255;
     public const int MaxVolumeIdLength = 255;
 
-    [GeneratedRegex("^[A-Za-z0-9._-]+$", RegexOptions.CultureInvariant)]
+    // No leading '-': a name that reaches a tool's argv must never read as an option.
+    [GeneratedRegex("^[A-Za-z0-9._][A-Za-z0-9._-]*$", RegexOptions.CultureInvariant)]
     private static partial Regex FileNamePattern();
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$", RegexOptions.CultureInvariant)]

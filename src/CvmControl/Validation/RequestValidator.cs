@@ -17,7 +17,16 @@ internal sealed record Validated<T>(T? Plan, IReadOnlyList<string> Errors)
 /// </summary>
 internal static class RequestValidator
 {
-    public static Validated<BootstrapPlan> Validate(BootstrapRequest request)
+    /// <summary>Most volumes one request may carry (EBS allows fewer attachments than this per instance).</summary>
+    public const int MaxVolumes = 64;
+
+    /// <summary>Most env files, and separately secret files, one request may carry.</summary>
+    public const int MaxFiles = 256;
+
+    /// <summary>Most variables one file may hold.</summary>
+    public const int MaxVariablesPerFile = 1024;
+
+    public static Validated<BootstrapPlan> Validate(BootstrapRequest request, string runDir)
     {
         var errors = new List<string>();
 
@@ -33,7 +42,7 @@ internal static class RequestValidator
 
         var env = ValidateFiles("env", request.Env, errors);
         var secret = ValidateFiles("secret", request.Secret, errors);
-        var volumes = ValidateVolumes(request.Volumes, errors);
+        var volumes = ValidateVolumes(request.Volumes, runDir, errors);
 
         return errors.Count > 0
             ? new Validated<BootstrapPlan>(null, errors)
@@ -48,6 +57,10 @@ internal static class RequestValidator
         {
             errors.Add(request.Volumes is null ? "volumes is required" : "volumes must not be empty");
         }
+        else if (request.Volumes.Count > MaxVolumes)
+        {
+            errors.Add($"volumes has {request.Volumes.Count} entries; at most {MaxVolumes} are allowed");
+        }
         else
         {
             foreach (var (name, change) in request.Volumes.OrderBy(kv => kv.Key, StringComparer.Ordinal))
@@ -55,7 +68,7 @@ internal static class RequestValidator
                 var field = $"volumes.{name}";
                 if (!Names.IsDmName(name))
                 {
-                    errors.Add($"{field}: invalid volume name (allowed: A-Z a-z 0-9 . _ -, at most {Names.MaxDmNameLength} characters)");
+                    errors.Add($"{field}: invalid volume name (allowed: A-Z a-z 0-9 . _ -, not starting with -, at most {Names.MaxDmNameLength} characters)");
                     continue;
                 }
                 if (change is null)
@@ -83,17 +96,27 @@ internal static class RequestValidator
         {
             return result;
         }
+        if (files.Count > MaxFiles)
+        {
+            errors.Add($"{field} has {files.Count} files; at most {MaxFiles} are allowed");
+            return result;
+        }
         foreach (var (name, variables) in files.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             var fileField = $"{field}.{name}";
             if (!Names.IsFileName(name))
             {
-                errors.Add($"{fileField}: invalid file name (allowed: A-Z a-z 0-9 . _ -, not . or ..)");
+                errors.Add($"{fileField}: invalid file name (allowed: A-Z a-z 0-9 . _ -, not starting with -, not . or ..)");
                 continue;
             }
             if (variables is null)
             {
                 errors.Add($"{fileField} must be an object");
+                continue;
+            }
+            if (variables.Count > MaxVariablesPerFile)
+            {
+                errors.Add($"{fileField} has {variables.Count} variables; at most {MaxVariablesPerFile} are allowed");
                 continue;
             }
             var pairs = new List<KeyValuePair<string, string>>();
@@ -126,7 +149,7 @@ internal static class RequestValidator
         return result;
     }
 
-    private static List<VolumePlan> ValidateVolumes(Dictionary<string, VolumeSpec?>? volumes, List<string> errors)
+    private static List<VolumePlan> ValidateVolumes(Dictionary<string, VolumeSpec?>? volumes, string runDir, List<string> errors)
     {
         var result = new List<VolumePlan>();
         if (volumes is null)
@@ -139,13 +162,18 @@ internal static class RequestValidator
             errors.Add("volumes must not be empty");
             return result;
         }
+        if (volumes.Count > MaxVolumes)
+        {
+            errors.Add($"volumes has {volumes.Count} entries; at most {MaxVolumes} are allowed");
+            return result;
+        }
 
         foreach (var (name, spec) in volumes.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             var field = $"volumes.{name}";
             if (!Names.IsDmName(name))
             {
-                errors.Add($"{field}: invalid volume name (allowed: A-Z a-z 0-9 . _ -, not . or .., at most {Names.MaxDmNameLength} characters)");
+                errors.Add($"{field}: invalid volume name (allowed: A-Z a-z 0-9 . _ -, not starting with -, not . or .., at most {Names.MaxDmNameLength} characters)");
                 continue;
             }
             if (spec is null)
@@ -167,7 +195,7 @@ internal static class RequestValidator
             var passphrase = RequirePassphrase(spec.Passphrase, $"{field}.passphrase", errors);
 
             var mountPoint = spec.MountPoint ?? "/" + name;
-            if (MountPoints.Check(mountPoint) is { } why)
+            if (MountPoints.Check(mountPoint, runDir) is { } why)
             {
                 errors.Add(spec.MountPoint is null
                     ? $"{field}.mount_point: the default /{name} {why}; give a mount_point"

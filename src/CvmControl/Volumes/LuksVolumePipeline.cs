@@ -49,7 +49,7 @@ internal sealed partial class LuksVolumePipeline(
         // 1. Already mounted from our mapping: done. From anything else: not ours to touch.
         if (mounts.Find(volume.MountPoint) is { } mounted)
         {
-            if (IsSameDevice(mounted.Source, mapper))
+            if (DeviceMapper.IsSource(mounted, mapper))
             {
                 LogAlreadyMounted(logger, volume.DmName, volume.MountPoint);
                 return;
@@ -175,24 +175,7 @@ internal sealed partial class LuksVolumePipeline(
         }
     }
 
-    private string MapperPath(string dmName) => Path.Combine(deviceOptions.Value.DevRoot, "mapper", dmName);
-
-    private static bool IsSameDevice(string source, string mapper)
-    {
-        if (source == mapper)
-        {
-            return true;
-        }
-        // mount(8) may record the dm node (/dev/dm-0) instead of the /dev/mapper link.
-        try
-        {
-            return File.ResolveLinkTarget(mapper, returnFinalTarget: true)?.FullName == source;
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
+    private string MapperPath(string dmName) => DeviceMapper.PathOf(deviceOptions.Value.DevRoot, dmName);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName} is already mounted at {MountPoint}")]
     private static partial void LogAlreadyMounted(ILogger logger, string dmName, string mountPoint);

@@ -88,7 +88,11 @@ public sealed class CommandLineTests
     [InlineData(new[] { "--log-format", "xml" }, "invalid --log-format \"xml\": must be json or text")]
     [InlineData(new[] { "--tls-cn", "" }, "invalid --tls-cn \"\": must be a non-empty DNS name or IP address")]
     [InlineData(new[] { "--address", "example.com" }, "invalid --address \"example.com\": not an IP address")]
-    [InlineData(new[] { "--run-dir", "relative/dir" }, "invalid --run-dir \"relative/dir\": must be an absolute path")]
+    [InlineData(new[] { "--run-dir", "relative/dir" }, "invalid --run-dir \"relative/dir\": must be an absolute, normalised path other than /")]
+    [InlineData(new[] { "--run-dir", "/" }, "invalid --run-dir \"/\": must be an absolute, normalised path other than /")]
+    [InlineData(new[] { "--run-dir", "/run/../etc" }, "invalid --run-dir \"/run/../etc\": must be an absolute, normalised path other than /")]
+    [InlineData(new[] { "--address", "1" }, "invalid --address \"1\": not an IP address")]
+    [InlineData(new[] { "--address", "127.1" }, "invalid --address \"127.1\": not an IP address")]
     public async Task Invalid_flag_prints_one_line_and_exits_2_without_starting(string[] args, string message)
     {
         var run = new Run();

@@ -9,7 +9,9 @@ public sealed class ProcessLevelTests : IDisposable
 {
     private readonly TempDir _run = new();
 
-    private static ProcessStartInfo Daemon(params string[] args)
+    private static ProcessStartInfo Daemon(params string[] args) => Daemon(new Dictionary<string, string>(), args);
+
+    private static ProcessStartInfo Daemon(Dictionary<string, string> env, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "cvm-control.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
@@ -22,6 +24,10 @@ public sealed class ProcessLevelTests : IDisposable
             start.ArgumentList.Add(arg);
         }
         start.Environment.Remove("CVM_CONTROL_PORT");
+        foreach (var (name, value) in env)
+        {
+            start.Environment[name] = value;
+        }
         return start;
     }
 
@@ -53,6 +59,86 @@ public sealed class ProcessLevelTests : IDisposable
         lock (stdout)
         {
             stdout.ToString().Should().Contain("Application is shutting down");
+        }
+    }
+
+    [Fact]
+    public async Task Sigterm_during_a_request_lets_it_finish_even_past_two_seconds()
+    {
+        // A systemctl that takes 4 s: longer than System.CommandLine's default 2 s termination grace.
+        using var bin = new TempDir();
+        var systemctl = bin.Combine("systemctl");
+        File.WriteAllText(systemctl, "#!/bin/sh\nsleep 4\necho \"$*\" > \"$(dirname \"$0\")/called\"\n");
+        File.SetUnixFileMode(systemctl, (UnixFileMode)0b111_101_101);
+        var port = FreePort();
+        var env = new Dictionary<string, string> { ["PATH"] = bin.Path + ":" + Environment.GetEnvironmentVariable("PATH") };
+        using var process = Process.Start(Daemon(env, "--address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--run-dir", _run.Path))!;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var client = Https(port);
+        await WaitUntilAnswering(client);
+
+        var shutdown = client.PostAsync(new Uri("/api/v1/shutdown", UriKind.Relative), new StringContent(""));
+        await Task.Delay(1000);
+        var watch = Stopwatch.StartNew();
+        Posix.Kill(process.Id, Posix.Sigterm);
+
+        var response = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await response.Content.ReadAsStringAsync()).Should().Be("{\"status\":\"ok\"}");
+        File.ReadAllText(bin.Combine("called")).Should().Be("poweroff\n");
+        process.ExitCode.Should().Be(0);
+        watch.Elapsed.Should().BeGreaterThan(TimeSpan.FromSeconds(2), "the in-flight request outlived the 2 s grace");
+    }
+
+    [Fact]
+    public async Task Environment_variables_cannot_add_a_plain_http_endpoint()
+    {
+        var port = FreePort();
+        var plainPort = FreePort();
+        var env = new Dictionary<string, string>
+        {
+            ["Kestrel__Endpoints__Plain__Url"] = $"http://127.0.0.1:{plainPort}",
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{plainPort}",
+        };
+        using var process = Process.Start(Daemon(env, "--address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--run-dir", _run.Path))!;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var client = Https(port);
+        await WaitUntilAnswering(client);
+
+        using var plain = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var act = () => plain.GetAsync(new Uri($"http://127.0.0.1:{plainPort}/api/v1/status"));
+
+        await act.Should().ThrowAsync<HttpRequestException>();
+        process.Kill();
+        await process.WaitForExitAsync();
+    }
+
+    private static HttpClient Https(int port) => new(new SocketsHttpHandler
+    {
+        SslOptions = new System.Net.Security.SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, _, _, _) => true },
+    })
+    {
+        BaseAddress = new Uri($"https://127.0.0.1:{port}"),
+        Timeout = TimeSpan.FromSeconds(60),
+    };
+
+    private static async Task WaitUntilAnswering(HttpClient client)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                using var response = await client.GetAsync(new Uri("/api/v1/status", UriKind.Relative));
+                return;
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
         }
     }
 

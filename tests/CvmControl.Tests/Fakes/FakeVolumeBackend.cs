@@ -37,10 +37,24 @@ internal sealed class FakeVolumeBackend : IVolumePipeline, IPassphraseRotator
 
     public Func<VolumeTarget, Exception?>? CheckThrows { get; set; }
 
+    /// <summary>Whether any operation saw its stopping token fire (daemon shutdown).</summary>
+    public bool StoppingSeen { get; private set; }
+
+    private TaskCompletionSource? _checkGate;
+    private readonly TaskCompletionSource _checkEntered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Old-passphrase checks wait until <see cref="ReleaseChecks"/>.</summary>
+    public void HoldChecks() => _checkGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void ReleaseChecks() => _checkGate?.TrySetResult();
+
+    public Task WaitForCheck() => _checkEntered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
     public async Task<VolumeOutcome> BootstrapAsync(VolumeTarget volume, Passphrase passphrase, CancellationToken stopping)
     {
         Calls.Enqueue($"bootstrap {volume.DmName} {volume.VolumeId} {volume.MountPoint}");
         await WaitGate(volume.DmName);
+        StoppingSeen |= stopping.IsCancellationRequested;
         if (_failures.TryGetValue(volume.DmName, out var failure))
         {
             return failure;
@@ -50,16 +64,21 @@ internal sealed class FakeVolumeBackend : IVolumePipeline, IPassphraseRotator
         return VolumeOutcome.Success;
     }
 
-    public Task<PassphraseCheck> CheckAsync(VolumeTarget volume, Passphrase passphrase, CancellationToken cancellationToken)
+    public async Task<PassphraseCheck> CheckAsync(VolumeTarget volume, Passphrase passphrase, CancellationToken cancellationToken)
     {
         Calls.Enqueue($"check {volume.DmName}");
+        _checkEntered.TrySetResult();
+        if (_checkGate is { } gate)
+        {
+            await gate.Task;
+        }
         if (CheckThrows?.Invoke(volume) is { } ex)
         {
             throw ex;
         }
-        return Task.FromResult(_passphrases.TryGetValue(volume.DmName, out var known) && known.Contains(passphrase.Value)
+        return _passphrases.TryGetValue(volume.DmName, out var known) && known.Contains(passphrase.Value)
             ? PassphraseCheck.Opens
-            : PassphraseCheck.DoesNotOpen);
+            : PassphraseCheck.DoesNotOpen;
     }
 
     public async Task<VolumeOutcome> AddPassphraseAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, CancellationToken stopping)

@@ -117,6 +117,22 @@ public sealed class BootstrapEndpointTests : IDisposable
         view.Volumes["logs"].Detail.Should().Be("Cannot format device /dev/nvme2n1.");
         (await _client.DaemonStatus()).Should().Be(ApiStatus.Bootstrap);
         File.Exists(_factory.RunDir.Combine("bootstrap.json")).Should().BeFalse();
+        Directory.Exists(_factory.RunDir.Combine("secret")).Should().BeFalse("no secret is written unless every volume is up");
+        File.Exists(_factory.RunDir.Combine("user_id.env")).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Files_are_written_only_after_every_volume_is_up()
+    {
+        _factory.Volumes.Hold("data");
+        await (await _client.PostJson("/api/v1/bootstrap", ApiClient.TwoVolumes)).ShouldBe(HttpStatusCode.Accepted);
+        File.Exists(_factory.RunDir.Combine("env", "app.env")).Should().BeFalse();
+
+        _factory.Volumes.Release("data");
+        await _client.WaitForOperation("/api/v1/bootstrap");
+
+        File.ReadAllText(_factory.RunDir.Combine("env", "app.env")).Should().Be("GREETING=\"hello \\\"world\\\" \\$HOME\"\nMODE=prod\n");
+        File.ReadAllText(_factory.RunDir.Combine("user_id.env")).Should().Be("CVM_USER_ID=alice\n");
     }
 
     [Fact]
@@ -182,7 +198,7 @@ public sealed class BootstrapEndpointTests : IDisposable
     [InlineData("""[1,2]""", "request body must be a JSON object")]
     [InlineData("""null""", "request body must be a JSON object")]
     [InlineData("", "request body is required")]
-    [InlineData("""{"user_id":"u","env":{"../x":{"A":"b"}},"volumes":{"data":{"volume_id":"v","passphrase":"p"}}}""", "env.../x: invalid file name (allowed: A-Z a-z 0-9 . _ -, not . or ..)")]
+    [InlineData("""{"user_id":"u","env":{"../x":{"A":"b"}},"volumes":{"data":{"volume_id":"v","passphrase":"p"}}}""", "env.../x: invalid file name (allowed: A-Z a-z 0-9 . _ -, not starting with -, not . or ..)")]
     [InlineData("""{"user_id":"u","volumes":{"data":{"volume_id":"v","passphrase":"p","mount_point":"/etc/x"}}}""", "volumes.data.mount_point must not be /etc or lie under it")]
     public async Task Invalid_bootstrap_returns_400_naming_the_field(string body, string error)
     {

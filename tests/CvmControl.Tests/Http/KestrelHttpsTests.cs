@@ -123,6 +123,7 @@ public sealed class KestrelHttpsTests : IAsyncLifetime
         await stop.WaitAsync(TimeSpan.FromSeconds(20));
         var tracker = _app.Services.GetRequiredService<CvmControl.Operations.OperationTracker>();
         tracker.BootstrapView.Status.Should().NotBe(ApiStatus.InProgress);
+        _volumes.StoppingSeen.Should().BeTrue("the operation was told to stop before its next step");
     }
 
     public async Task DisposeAsync()

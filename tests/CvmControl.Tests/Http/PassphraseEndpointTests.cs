@@ -99,17 +99,37 @@ public sealed class PassphraseEndpointTests : IDisposable
     }
 
     [Fact]
-    public async Task Bootstrap_while_a_rotation_runs_returns_409()
+    public async Task Different_bootstrap_while_a_rotation_runs_returns_409_and_an_identical_one_200()
     {
         await BootstrapAsync();
         _factory.Volumes.Hold("data");
         await (await _client.PostJson("/api/v1/passphrase", Rotate)).ShouldBe(HttpStatusCode.Accepted);
 
-        var response = await _client.PostJson("/api/v1/bootstrap", ApiClient.TwoVolumes);
+        var different = await _client.PostJson("/api/v1/bootstrap", ApiClient.TwoVolumes.Replace("alice", "bob", StringComparison.Ordinal));
+        var identical = await _client.PostJson("/api/v1/bootstrap", ApiClient.TwoVolumes);
 
-        await response.ShouldBe(HttpStatusCode.Conflict);
-        (await response.ErrorOf()).Error.Should().Be("a passphrase rotation is in progress");
+        await different.ShouldBe(HttpStatusCode.Conflict);
+        (await different.ErrorOf()).Error.Should().Be("a passphrase rotation is in progress");
+        await identical.ShouldBe(HttpStatusCode.OK);
+        (await identical.StatusOf()).Should().Be(ApiStatus.Ready);
         _factory.Volumes.Release("data");
+    }
+
+    [Fact]
+    public async Task Identical_rotation_during_the_old_passphrase_check_shares_its_verdict()
+    {
+        await BootstrapAsync();
+        _factory.Volumes.HoldChecks();
+        var first = _client.PostJson("/api/v1/passphrase", Rotate.Replace("pass-data", "wrong-old", StringComparison.Ordinal));
+        await _factory.Volumes.WaitForCheck();
+
+        var second = _client.PostJson("/api/v1/passphrase", Rotate.Replace("pass-data", "wrong-old", StringComparison.Ordinal));
+        await Task.Delay(100);
+        _factory.Volumes.ReleaseChecks();
+
+        await (await first).ShouldBe(HttpStatusCode.Unauthorized);
+        await (await second).ShouldBe(HttpStatusCode.Unauthorized);
+        _factory.Volumes.Calls.Count(c => c == "check data").Should().Be(1, "the retry joined the first check instead of running its own");
     }
 
     [Fact]

@@ -11,13 +11,13 @@ public sealed class RecoveryEndpointTests
          "volumes":{"data":{"volume_id":"vol-0aaa111","mount_point":"/data"},"logs":{"volume_id":"vol-0bbb222","mount_point":"/var/log/app"}}}
         """;
 
-    private static CvmControlFactory Restarted(bool allMounted, string record = Record) => new(f =>
+    private static CvmControlFactory Restarted(bool allMounted, string record = Record, string logsSource = "/dev/mapper/logs") => new(f =>
     {
         File.WriteAllText(f.RunDir.Combine("bootstrap.json"), record);
-        f.Mounts.Mount("/data");
+        f.Mounts.Mount("/data", "/dev/mapper/data");
         if (allMounted)
         {
-            f.Mounts.Mount("/var/log/app");
+            f.Mounts.Mount("/var/log/app", logsSource);
         }
     });
 
@@ -39,6 +39,16 @@ public sealed class RecoveryEndpointTests
 
         (await client.DaemonStatus()).Should().Be(ApiStatus.Bootstrap);
         factory.Log.Should().Contain("not every volume is mounted").And.Contain("logs (/var/log/app)");
+    }
+
+    [Fact]
+    public async Task Restart_with_something_else_mounted_at_a_mount_point_stays_in_bootstrap()
+    {
+        using var factory = Restarted(allMounted: true, logsSource: "tmpfs");
+        using var client = factory.CreateClient();
+
+        (await client.DaemonStatus()).Should().Be(ApiStatus.Bootstrap);
+        factory.Log.Should().Contain("logs (/var/log/app)");
     }
 
     [Fact]

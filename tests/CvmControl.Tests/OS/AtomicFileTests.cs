@@ -28,18 +28,18 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
-    public void A_failed_write_keeps_the_old_version_and_cleans_up()
+    public void A_failed_replace_keeps_what_was_there_and_cleans_up()
     {
-        var path = _dir.Combine("f");
-        File.WriteAllText(path, "old");
-        Directory.CreateDirectory(_dir.Combine("blocker"));
+        // The target is a non-empty directory, so the final rename fails after the temp file was written.
+        var target = _dir.Combine("target");
+        Directory.CreateDirectory(target);
+        File.WriteAllText(Path.Combine(target, "inside"), "old");
 
-        // Renaming a file over a directory fails after the temp file was written.
-        var act = () => AtomicFile.Write(_dir.Combine("blocker"), "new"u8, (UnixFileMode)0b110_100_100);
+        var act = () => AtomicFile.Write(target, "new"u8, (UnixFileMode)0b110_100_100);
 
         act.Should().Throw<IOException>();
-        File.ReadAllText(path).Should().Be("old");
-        Directory.EnumerateFiles(_dir.Path).Select(Path.GetFileName).Should().Equal("f");
+        File.ReadAllText(Path.Combine(target, "inside")).Should().Be("old");
+        Directory.EnumerateFileSystemEntries(_dir.Path).Select(Path.GetFileName).Should().Equal("target");
     }
 
     [Fact]

@@ -106,7 +106,17 @@ public sealed class OperationTrackerTests
         join.Decision.Should().Be(PassphraseDecision.Join);
         join.Operation.Should().BeSameAs(first.Operation);
         _tracker.BeginPassphrase(Rotation(), A).Decision.Should().Be(PassphraseDecision.Conflict);
-        _tracker.BeginBootstrap(Plan(), A).Decision.Should().Be(BootstrapDecision.Conflict);
+        _tracker.BeginBootstrap(Plan(user: "bob"), B).Decision.Should().Be(BootstrapDecision.Conflict);
+    }
+
+    [Fact]
+    public void Identical_bootstrap_after_success_is_ready_even_while_a_rotation_holds_the_slot()
+    {
+        StartAndFinishBootstrap(A);
+        _tracker.BeginPassphrase(Rotation(), B);
+
+        _tracker.BeginBootstrap(Plan(), A).Decision.Should().Be(BootstrapDecision.AlreadyReady);
+        _tracker.BeginBootstrap(Plan(), B).Decision.Should().Be(BootstrapDecision.Conflict);
     }
 
     [Fact]

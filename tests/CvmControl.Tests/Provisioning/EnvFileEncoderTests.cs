@@ -9,7 +9,8 @@ public sealed class EnvFileEncoderTests
         Encoding.UTF8.GetString(EnvFileEncoder.Encode(vars.Select(v => new KeyValuePair<string, string>(v.Key, v.Value))));
 
     [Theory]
-    [InlineData("plain", "A=\"plain\"\n")]
+    [InlineData("plain", "A=plain\n")]
+    [InlineData("vol-0abc/x.y:z@h%1+2,3=4", "A=vol-0abc/x.y:z@h%1+2,3=4\n")]
     [InlineData("", "A=\"\"\n")]
     [InlineData("  spaced  ", "A=\"  spaced  \"\n")]
     [InlineData("say \"hi\"", "A=\"say \\\"hi\\\"\"\n")]
@@ -42,7 +43,33 @@ public sealed class EnvFileEncoderTests
     [Fact]
     public void Writes_one_line_per_variable_in_the_given_order()
     {
-        Encode(("B", "1"), ("A", "2")).Should().Be("B=\"1\"\nA=\"2\"\n");
+        Encode(("B", "1"), ("A", "x y")).Should().Be("B=1\nA=\"x y\"\n");
+    }
+
+    [Theory]
+    [InlineData("plain")]
+    [InlineData("")]
+    [InlineData("  leading and trailing  ")]
+    [InlineData("quotes \" ' and \\ backslashes \\\\ \\n")]
+    [InlineData("$VAR ${VAR} $(id) `id`")]
+    [InlineData("# hash ; semicolon = equals & | < >")]
+    [InlineData("ends with backslash\\")]
+    public void Posix_sh_sourcing_the_file_gets_exactly_the_value(string value)
+    {
+        using var dir = new TempDir();
+        var file = dir.Combine("f.env");
+        File.WriteAllBytes(file, EnvFileEncoder.Encode([new KeyValuePair<string, string>("KEY", value)]));
+        var start = new System.Diagnostics.ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(". \"$1\" && printf %s \"$KEY\"");
+        start.ArgumentList.Add("sh");
+        start.ArgumentList.Add(file);
+        using var sh = System.Diagnostics.Process.Start(start)!;
+        var output = sh.StandardOutput.ReadToEnd();
+        sh.WaitForExit();
+
+        sh.ExitCode.Should().Be(0);
+        output.Should().Be(value);
     }
 
     /// <summary>
@@ -60,7 +87,13 @@ public sealed class EnvFileEncoderTests
                 var eq = line.IndexOf('=', StringComparison.Ordinal);
                 var key = line[..eq];
                 var rest = line[(eq + 1)..];
-                rest[0].Should().Be('"');
+                if (rest.Length == 0 || rest[0] != '"')
+                {
+                    // Bare values are only ever written from the safe alphabet: taken literally.
+                    rest.Should().MatchRegex("^[A-Za-z0-9_./:@%+,=-]+$");
+                    result.Add(new(key, rest));
+                    continue;
+                }
                 var value = new StringBuilder();
                 var i = 1;
                 for (; i < rest.Length && rest[i] != '"'; i++)

@@ -28,7 +28,7 @@ public sealed class FileProvisionerTests : IDisposable
     {
         _provisioner.Provision(Plan());
 
-        File.ReadAllText(Path.Combine(_run.EnvDirectory, "app.env")).Should().Be("MODE=\"prod\"\nNOTE=\"a \\\"b\\\" \\$c\"\n");
+        File.ReadAllText(Path.Combine(_run.EnvDirectory, "app.env")).Should().Be("MODE=prod\nNOTE=\"a \\\"b\\\" \\$c\"\n");
         File.GetUnixFileMode(Path.Combine(_run.EnvDirectory, "app.env")).Should().Be((UnixFileMode)0b110_100_100);
         File.GetUnixFileMode(_run.EnvDirectory).Should().Be((UnixFileMode)0b111_101_101);
     }
@@ -38,7 +38,7 @@ public sealed class FileProvisionerTests : IDisposable
     {
         _provisioner.Provision(Plan());
 
-        File.ReadAllText(Path.Combine(_run.SecretDirectory, "db.env")).Should().Be("PASSWORD=\"s3cr3t\"\n");
+        File.ReadAllText(Path.Combine(_run.SecretDirectory, "db.env")).Should().Be("PASSWORD=s3cr3t\n");
         File.GetUnixFileMode(Path.Combine(_run.SecretDirectory, "db.env")).Should().Be((UnixFileMode)0b110_000_000);
         File.GetUnixFileMode(_run.SecretDirectory).Should().Be((UnixFileMode)0b111_000_000);
     }
@@ -48,7 +48,7 @@ public sealed class FileProvisionerTests : IDisposable
     {
         _provisioner.Provision(Plan());
 
-        File.ReadAllText(_run.UserIdFile).Should().Be("CVM_USER_ID=\"alice\"\n");
+        File.ReadAllText(_run.UserIdFile).Should().Be("CVM_USER_ID=alice\n");
         File.GetUnixFileMode(_run.UserIdFile).Should().Be((UnixFileMode)0b110_100_100);
     }
 
@@ -73,12 +73,22 @@ public sealed class FileProvisionerTests : IDisposable
     }
 
     [Fact]
+    public void A_file_name_of_255_characters_can_be_written()
+    {
+        var name = new string('n', 255);
+
+        _provisioner.Provision(Plan(env: [new EnvFile(name, [new("K", "v")])]));
+
+        File.Exists(Path.Combine(_run.EnvDirectory, name)).Should().BeTrue();
+    }
+
+    [Fact]
     public void Replaces_files_whole_and_leaves_no_temp_files()
     {
         _provisioner.Provision(Plan());
         _provisioner.Provision(Plan(env: [new EnvFile("app.env", [new("MODE", "dev")])]));
 
-        File.ReadAllText(Path.Combine(_run.EnvDirectory, "app.env")).Should().Be("MODE=\"dev\"\n");
+        File.ReadAllText(Path.Combine(_run.EnvDirectory, "app.env")).Should().Be("MODE=dev\n");
         Directory.EnumerateFileSystemEntries(_run.Root, "*", SearchOption.AllDirectories)
             .Should().NotContain(p => Path.GetFileName(p).StartsWith(".tmp-", StringComparison.Ordinal));
     }

@@ -71,14 +71,20 @@ public sealed class BootstrapRecordStoreTests : IDisposable
     {
         _store.Save(BootstrapRecord.From("alice", Targets, DateTimeOffset.UnixEpoch));
         var mounts = new FakeMountTable();
-        mounts.Mount("/data");
+        mounts.Mount("/data", "/dev/mapper/data");
+        var devices = Microsoft.Extensions.Options.Options.Create(new CvmControl.Volumes.Devices.DeviceOptions());
         var partial = new OperationTracker();
-        new StateRecovery(_store, mounts, partial, NullLogger<StateRecovery>.Instance).Recover();
+        new StateRecovery(_store, mounts, partial, devices, NullLogger<StateRecovery>.Instance).Recover();
         partial.Phase.Should().Be(DaemonPhase.Bootstrap);
 
-        mounts.Mount("/var/log/app");
+        mounts.Mount("/var/log/app", "/dev/sdz1");
+        var wrongSource = new OperationTracker();
+        new StateRecovery(_store, mounts, wrongSource, devices, NullLogger<StateRecovery>.Instance).Recover();
+        wrongSource.Phase.Should().Be(DaemonPhase.Bootstrap, "a mount point holding another device is not the volume");
+
+        mounts.Mount("/var/log/app", "/dev/mapper/logs");
         var full = new OperationTracker();
-        new StateRecovery(_store, mounts, full, NullLogger<StateRecovery>.Instance).Recover();
+        new StateRecovery(_store, mounts, full, devices, NullLogger<StateRecovery>.Instance).Recover();
         full.Phase.Should().Be(DaemonPhase.Ready);
     }
 

@@ -5,6 +5,8 @@ namespace CvmControl.Tests.Validation;
 
 public sealed class RequestValidatorTests
 {
+    private const string RunDir = "/opt/cvm-run";
+
     private static BootstrapRequest Request(Action<BootstrapRequest>? change = null)
     {
         var request = new BootstrapRequest
@@ -16,12 +18,12 @@ public sealed class RequestValidatorTests
         return request;
     }
 
-    private static IReadOnlyList<string> Errors(Action<BootstrapRequest> change) => RequestValidator.Validate(Request(change)).Errors;
+    private static IReadOnlyList<string> Errors(Action<BootstrapRequest> change) => RequestValidator.Validate(Request(change), RunDir).Errors;
 
     [Fact]
     public void Minimal_request_gives_a_plan_with_the_default_mount_point()
     {
-        var result = RequestValidator.Validate(Request());
+        var result = RequestValidator.Validate(Request(), RunDir);
         result.IsValid.Should().BeTrue();
         result.Plan!.Volumes.Should().ContainSingle().Which.Target.Should().Be(new CvmControl.Volumes.VolumeTarget("data", "vol-0abc", "/data"));
     }
@@ -42,6 +44,7 @@ public sealed class RequestValidatorTests
     [InlineData("")]
     [InlineData("a b")]
     [InlineData("x\0")]
+    [InlineData("-rf")]
     public void Rejects_file_names_that_could_escape_or_break(string name)
     {
         Errors(r => r.Secret = new() { [name] = new() { ["K"] = "v" } }).Should().ContainSingle().Which.Should().StartWith($"secret.{name}: invalid file name");
@@ -94,6 +97,8 @@ public sealed class RequestValidatorTests
     [InlineData("..")]
     [InlineData("a/b")]
     [InlineData("a b")]
+    [InlineData("--test-passphrase")]
+    [InlineData("-v")]
     public void Rejects_bad_dm_names(string name)
     {
         Errors(r => r.Volumes = new() { [name] = new VolumeSpec { VolumeId = "vol-1", Passphrase = "p", MountPoint = "/mnt/x" } })
@@ -125,6 +130,10 @@ public sealed class RequestValidatorTests
     [InlineData("/sbin", "must not be /sbin or lie under it")]
     [InlineData("/lib/modules", "must not be /lib or lie under it")]
     [InlineData("/data\nx", "contains characters that are not allowed")]
+    [InlineData("/lib64", "must not be /lib64 or lie under it")]
+    [InlineData("/nix/store", "must not be /nix or lie under it")]
+    [InlineData("/opt", "must not cover or lie inside the run dir /opt/cvm-run")]
+    [InlineData("/opt/cvm-run/x", "must not cover or lie inside the run dir /opt/cvm-run")]
     public void Rejects_unsafe_mount_points(string mountPoint, string why)
     {
         Errors(r => r.Volumes!["data"]!.MountPoint = mountPoint).Should().ContainSingle().Which.Should().StartWith("volumes.data.mount_point ").And.Contain(why);
@@ -187,6 +196,21 @@ public sealed class RequestValidatorTests
     }
 
     [Fact]
+    public void Rejects_more_volumes_than_a_request_may_carry()
+    {
+        var volumes = Enumerable.Range(0, RequestValidator.MaxVolumes + 1)
+            .ToDictionary(i => $"v{i}", i => (VolumeSpec?)new VolumeSpec { VolumeId = $"vol-{i}", Passphrase = "p" });
+        Errors(r => r.Volumes = volumes).Should().Equal($"volumes has {RequestValidator.MaxVolumes + 1} entries; at most {RequestValidator.MaxVolumes} are allowed");
+    }
+
+    [Fact]
+    public void Rejects_more_files_than_a_request_may_carry()
+    {
+        var files = Enumerable.Range(0, RequestValidator.MaxFiles + 1).ToDictionary(i => $"f{i}", _ => (Dictionary<string, string?>?)new Dictionary<string, string?>());
+        Errors(r => r.Env = files).Should().Equal($"env has {RequestValidator.MaxFiles + 1} files; at most {RequestValidator.MaxFiles} are allowed");
+    }
+
+    [Fact]
     public void Rejects_an_empty_volume_map()
     {
         Errors(r => r.Volumes = []).Should().Equal("volumes must not be empty");
@@ -203,7 +227,7 @@ public sealed class RequestValidatorTests
                 ["zeta"] = new VolumeSpec { VolumeId = "v1", Passphrase = "p" },
                 ["alpha"] = new VolumeSpec { VolumeId = "v2", Passphrase = "p" },
             };
-        })).Plan!;
+        }), RunDir).Plan!;
         plan.EnvFiles.Select(f => f.Name).Should().Equal("a", "b");
         plan.EnvFiles[1].Variables.Select(v => v.Key).Should().Equal("A", "Z");
         plan.Volumes.Select(v => v.Target.DmName).Should().Equal("alpha", "zeta");

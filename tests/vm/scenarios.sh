@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Real-kernel scenarios for cvm-control (issue 3): the published daemon runs in a QEMU guest with
+# NVMe disks that carry EBS serials, real dm-crypt, LUKS2 and ext4, and is driven over HTTPS.
+#
+# Usage: tests/vm/scenarios.sh            (publishes the daemon first)
+#        CVM_BIN=/path/cvm-control tests/vm/scenarios.sh
+# Ends with "vm scenarios: N passed, N failed"; exits non-zero on any failure.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+
+started=$(date +%s)
+if [ -z "${CVM_BIN:-}" ]; then
+  "$repo/scripts/publish.sh" "$repo/artifacts/publish" > /dev/null
+  CVM_BIN=$repo/artifacts/publish/cvm-control
+fi
+[ -x "$CVM_BIN" ] || { echo "scenarios: $CVM_BIN is not executable" >&2; exit 2; }
+
+host_results=$(mktemp)
+all_results=$(mktemp)
+trap 'vm_cleanup; rm -f "$host_results" "$all_results"' EXIT
+
+host_check() { # host_check "what" command...
+  local what=$1
+  shift
+  if "$@"; then echo "PASS host: $what"; else echo "FAIL host: $what"; fi | tee -a "$host_results"
+}
+
+# Cheap keyslots for host-side setup only (the daemon's own cost comes from its flags).
+host_luks() { cryptsetup --batch-mode --pbkdf argon2id --pbkdf-memory 32768 --pbkdf-force-iterations 4 "$@"; }
+
+# boot WORKDIR SCRIPT TIMEOUT DISKS...: one guest run; collects its results.
+boot() {
+  local workdir=$1 script=$2 timeout=$3
+  shift 3
+  cp "$here/cvm-guest.sh" "$workdir/cvm-guest.sh"
+  # The guest's /work is this work dir, which hides the host's /work; so the binary travels in it.
+  cp "$CVM_BIN" "$workdir/cvm-control"
+  echo 'CVM_BIN=/work/cvm-control' > "$workdir/cvm-env.sh"
+  rm -f "$workdir/results.txt"
+  local rc=0
+  vm_run "$workdir" "$here/scenarios/$script" "$timeout" "$@" || rc=$?
+  echo "== $script: exit $rc ($VM_LAST_STATUS) in $((VM_LAST_MS / 1000)) s"
+  if [ -f "$workdir/results.txt" ]; then
+    cat "$workdir/results.txt" >> "$all_results"
+  fi
+  if [ "$VM_LAST_STATUS" != exit ] || [ ! -s "$workdir/results.txt" ]; then
+    echo "FAIL $script: the guest did not finish (status $VM_LAST_STATUS); see $workdir/console.log" | tee -a "$all_results"
+    tail -n 40 "$workdir/guest.log" 2> /dev/null || true
+  fi
+}
+
+# --- Chain 1: fresh disks, then a reboot after the host changed them. ---
+vm_workdir cvm-main
+main=$VM_WORKDIR
+vm_disk d1 256M > /dev/null
+vm_disk d2 256M > /dev/null
+boot "$main" fresh.sh 600 d1:vol0aaa111 d2:vol0bbb222
+
+# Between boots, as an untrusted host could: keyslots added out of band, and disk 2 grown.
+printf '%s' pass-data-1 > "$main/k-boot"
+for stale in stale-a stale-b; do
+  printf '%s' "$stale" > "$main/k-new"
+  host_luks luksAddKey --key-file "$main/k-boot" "$main/d1.img" "$main/k-new"
+done
+rm -f "$main/k-boot" "$main/k-new"
+vm_disk_resize d2 +256M > /dev/null
+boot "$main" reboot.sh 600 d1:vol0aaa111 d2:vol0bbb222
+
+# --- Chain 2: disks the daemon must refuse, and a crash mid-bootstrap. ---
+vm_workdir cvm-failures
+fail=$VM_WORKDIR
+vm_disk d3 128M > /dev/null
+vm_disk d4 128M > /dev/null
+vm_disk d5 128M > /dev/null
+vm_disk d6 128M > /dev/null
+printf '%s' owner-pass > "$fail/k-owner"
+host_luks luksFormat --type luks2 --key-file "$fail/k-owner" "$fail/d3.img"
+rm -f "$fail/k-owner"
+mkdir -p "$fail/seed"
+echo "precious data" > "$fail/seed/precious.txt"
+mkfs.ext4 -q -d "$fail/seed" "$fail/d4.img"
+d4_before=$(sha256sum < "$fail/d4.img")
+d3_before=$(sha256sum < "$fail/d3.img")
+boot "$fail" failures.sh 600 d3:vol0ccc333 d4:vol0ddd444 d5:vol0eee555 d6:vol0fff666
+host_check "S9 the disk with a filesystem is byte-for-byte untouched" [ "$(sha256sum < "$fail/d4.img")" = "$d4_before" ]
+host_check "S8 the LUKS disk of another owner is byte-for-byte untouched" [ "$(sha256sum < "$fail/d3.img")" = "$d3_before" ]
+
+cat "$host_results" >> "$all_results"
+echo
+grep '^MEASURE' "$all_results" || true
+grep '^FAIL' "$all_results" || true
+passed=$(grep -c '^PASS' "$all_results" || true)
+failed=$(grep -c '^FAIL' "$all_results" || true)
+echo "vm scenarios took $(($(date +%s) - started)) s"
+echo "vm scenarios: ${passed} passed, ${failed} failed"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]

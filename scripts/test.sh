@@ -1,29 +1,44 @@
 #!/usr/bin/env bash
-# The one command that runs every test of the project: unit, HTTP contract and real-Kestrel tests,
-# then the trimmed single-file publish (trim warnings are errors).
+# The one command that runs every test of the project:
+#   1. unit, HTTP-contract, real-Kestrel and process-level tests (dotnet test);
+#   2. the trimmed single-file publish, with trim warnings as errors;
+#   3. the real-kernel scenarios: the published daemon in a QEMU guest with NVMe disks, real
+#      dm-crypt, LUKS2 and ext4. Their Debian packages are installed first when missing.
 # Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
-
 status=0
-dotnet test CvmControl.sln -c Release --logger "console;verbosity=normal" --logger "trx;LogFileName=unit.trx" \
-  --results-directory "$results" 2>&1 | tee "$results/unit.log" || status=$?
 
-# NativeAOT readiness: the trimmed single-file publish must succeed with zero trim warnings.
-publish_dir="$results/publish"
+dotnet test CvmControl.sln -c Release --logger "console;verbosity=normal" \
+  --results-directory "$results" 2>&1 | tee "$results/unit.log" || status=$?
+unit_passed=$(grep -oE 'Passed: +[0-9]+' "$results/unit.log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+unit_failed=$(grep -oE 'Failed: +[0-9]+' "$results/unit.log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+
+publish_dir=$PWD/artifacts/publish
+publish_ok=1
 if ! scripts/publish.sh "$publish_dir" > "$results/publish.log" 2>&1; then
   cat "$results/publish.log"
   echo "publish: FAILED" >&2
   status=1
+  publish_ok=0
 else
   tail -1 "$results/publish.log"
 fi
 
+vm_passed=0
+vm_failed=0
+if [ "$publish_ok" = 1 ]; then
+  bash tests/vm/install-deps.sh
+  CVM_BIN=$publish_dir/cvm-control bash tests/vm/scenarios.sh 2>&1 | tee "$results/vm.log" || status=1
+  summary=$(grep -E '^vm scenarios: [0-9]+ passed, [0-9]+ failed' "$results/vm.log" | tail -1 || true)
+  vm_passed=$(sed -E 's/^vm scenarios: ([0-9]+) passed.*/\1/' <<< "${summary:-vm scenarios: 0 passed}")
+  vm_failed=$(sed -E 's/.* ([0-9]+) failed$/\1/' <<< "${summary:-x 1 failed}")
+fi
+
 # A plain closing line that any CI reader understands.
-passed=$(grep -oE 'Passed: +[0-9]+' "$results/unit.log" | tail -1 | grep -oE '[0-9]+' || echo 0)
-failed=$(grep -oE 'Failed: +[0-9]+' "$results/unit.log" | tail -1 | grep -oE '[0-9]+' || echo 0)
-echo "${passed} passed, ${failed} failed"
+echo "unit: ${unit_passed} passed, ${unit_failed} failed; real-kernel: ${vm_passed} passed, ${vm_failed} failed"
+echo "$((unit_passed + vm_passed)) passed, $((unit_failed + vm_failed)) failed"
 exit "$status"

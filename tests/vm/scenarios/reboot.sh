@@ -20,8 +20,13 @@ err=\$(mktemp); out=\$(mktemp)
 $REAL_CRYPTSETUP --debug "\$@" > "\$out" 2> "\$err"
 rc=\$?
 echo "\$(cat "\$out" "\$err" | grep -c 'Running keyslot key derivation') \$*" >> /work/kdf.log
-grep -v '^#' "\$out"
-grep -v '^#' "\$err" >&2
+# --debug implies --verbose and appends "# ..." even right after output without a final newline
+# (luksDump's JSON ends in "}# Releasing ..."): restore exactly what the plain command prints.
+filter() {
+  sed -E '/^#/d; s/^}# .*/}/' "\$1" | { if [[ " \$* " == *" --verbose "* ]]; then cat; else grep -v '^Command successful\.\$'; fi; }
+}
+filter "\$out" "\$@"
+filter "\$err" "\$@" >&2
 rm -f "\$out" "\$err"
 exit \$rc
 SH

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Issue 3 measurements in the real-kernel guest: (a) daemon vs plain shell bootstrap time, and
+# (c) 8 parallel volumes at default LUKS cost in a 2 GiB guest. (b) runs in scenarios.sh.
+# Usage: tests/vm/bench.sh   (CVM_BIN=... to skip the publish)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+if [ -z "${CVM_BIN:-}" ]; then
+  "$repo/scripts/publish.sh" "$repo/artifacts/publish" > /dev/null
+  CVM_BIN=$repo/artifacts/publish/cvm-control
+fi
+trap 'vm_cleanup' EXIT
+
+run() { # NAME SCRIPT TIMEOUT DISKS...
+  local name=$1 script=$2 timeout=$3
+  shift 3
+  vm_workdir "$name"
+  local disk serial
+  for spec in "$@"; do
+    disk=${spec%%:*}
+    vm_disk "$disk" 128M > /dev/null
+  done
+  cp "$here/cvm-guest.sh" "$CVM_BIN" "$VM_WORKDIR/"
+  echo 'CVM_BIN=/work/cvm-control' > "$VM_WORKDIR/cvm-env.sh"
+  local rc=0
+  vm_run "$VM_WORKDIR" "$here/scenarios/$script" "$timeout" "$@" || rc=$?
+  echo "== $script: exit $rc ($VM_LAST_STATUS) in $((VM_LAST_MS / 1000)) s"
+  cat "$VM_WORKDIR/results.txt" 2> /dev/null || tail -30 "$VM_WORKDIR/guest.log"
+}
+
+run cvm-bench-ratio bench-ratio.sh 900 $(for i in 1 2 3 4 5 6 7 8; do echo "b$i:vol0b0$i"; done)
+VM_MEM=2048 run cvm-bench-eight bench-eight.sh 1800 $(for i in 1 2 3 4 5 6 7 8; do echo "e$i:vol0e0$i"; done)

@@ -1,0 +1,47 @@
+#!/bin/bash
+# Measurement (a): the daemon's bootstrap wall time for 2 volumes, against a plain shell script that
+# runs the same cryptsetup, mkfs and mount commands in parallel, in the same guest. Two rounds, each
+# on fresh disks, alternating shell and daemon. Same LUKS cost on both sides.
+set -u
+SCENARIO=bench
+. /work/guest-lib.sh
+. /work/cvm-guest.sh
+guest_setup 60 > /dev/null
+COST=(--pbkdf argon2id --pbkdf-memory 32768 --iter-time 100)
+
+dev_of() { readlink -f "$(guest_ebs_dev "$1")"; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+shell_volume() { # DEV NAME PASS
+  printf '%s' "$3" | cryptsetup luksFormat --batch-mode --type luks2 --cipher aes-xts-plain64 --key-size 512 --hash sha256 "${COST[@]}" --key-file=- "$1" &&
+    printf '%s' "$3" | cryptsetup open --type luks2 --key-file=- "$1" "$2" &&
+    mkfs.ext4 -q -F "/dev/mapper/$2" &&
+    mkdir -p "/mnt/$2" &&
+    mount -t ext4 "/dev/mapper/$2" "/mnt/$2"
+}
+
+round=0
+for pair in "vol0b01 vol0b02 vol0b03 vol0b04" "vol0b05 vol0b06 vol0b07 vol0b08"; do
+  round=$((round + 1))
+  set -- $pair
+  start=$(now_ms)
+  shell_volume "$(dev_of "$1")" "s${round}a" "pass-a-$round" &
+  a=$!
+  shell_volume "$(dev_of "$2")" "s${round}b" "pass-b-$round" &
+  b=$!
+  wait $a && wait $b
+  shell_ms=$(($(now_ms) - start))
+
+  CVM_RUN_DIR=/run/cvm-bench-$round
+  cvm_start || exit 1
+  start=$(now_ms)
+  api POST /api/v1/bootstrap "{\"user_id\":\"bench\",\"volumes\":{
+    \"d${round}a\":{\"volume_id\":\"${3/vol/vol-}\",\"passphrase\":\"pass-c-$round\",\"mount_point\":\"/mnt/d${round}a\"},
+    \"d${round}b\":{\"volume_id\":\"${4/vol/vol-}\",\"passphrase\":\"pass-d-$round\",\"mount_point\":\"/mnt/d${round}b\"}}}"
+  wait_op /api/v1/bootstrap
+  daemon_ms=$(($(now_ms) - start))
+  check "(a) round $round daemon bootstrap completes ($BODY)" [ "$(jget status)" = completed ]
+  cvm_stop
+  measure "bench_round=$round shell_ms=$shell_ms daemon_ms=$daemon_ms ratio=$(awk -v d="$daemon_ms" -v s="$shell_ms" 'BEGIN { printf "%.2f", d / s }')"
+done
+finish

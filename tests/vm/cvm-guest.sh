@@ -84,15 +84,16 @@ for k in sys.argv[2].split("."):
 print("" if v is None else v)' "$BODY" "$1"
 }
 
-# wait_op PATH: polls a GET endpoint until it leaves in_progress (bounded).
+# wait_op PATH: polls a GET endpoint until it leaves in_progress (bounded). Once a second: under TCG
+# every poll (process start + TLS handshake) costs CPU that the operation itself needs.
 wait_op() {
   local i
-  for i in $(seq 1 1500); do
+  for i in $(seq 1 600); do
     api GET "$1"
     if ! grep -q '"status":"in_progress"' <<< "$BODY"; then
       return 0
     fi
-    sleep 0.2
+    sleep 1
   done
   return 1
 }

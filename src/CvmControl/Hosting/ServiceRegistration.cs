@@ -6,6 +6,7 @@ using CvmControl.State;
 using CvmControl.Tools;
 using CvmControl.Volumes;
 using CvmControl.Volumes.Devices;
+using CvmControl.Volumes.Luks;
 
 namespace CvmControl.Hosting;
 
@@ -53,6 +54,8 @@ internal static class ServiceRegistration
             KdfGate.ReadAvailableBytes() ?? 2L * 1024 * 1024 * 1024,
             cost.PbkdfMemoryKiB is int kib ? kib * 1024L : KdfGate.DefaultCostBytes)));
         services.AddSingleton<KeyDirectory>();
+        services.AddSingleton<HeaderGuard>();
+        services.AddSingleton<BlankCheck>();
         services.AddSingleton<IVolumePipeline, LuksVolumePipeline>();
         services.AddSingleton<IPassphraseRotator, LuksPassphraseRotator>();
         return services;

@@ -11,8 +11,13 @@ internal sealed record LuksCost(int? PbkdfMemoryKiB, int? IterTimeMs)
 {
     public static readonly LuksCost Default = new(null, null);
 
+    /// <summary>Arguments for a new keyslot: its area cipher is pinned, never inherited from a header the host may have edited.</summary>
     public IEnumerable<string> Arguments()
     {
+        yield return "--keyslot-cipher";
+        yield return "aes-xts-plain64";
+        yield return "--keyslot-key-size";
+        yield return "512";
         yield return "--pbkdf";
         yield return "argon2id";
         if (PbkdfMemoryKiB is int memory)
@@ -63,19 +68,22 @@ internal sealed partial class Cryptsetup(IProcessRunner runner)
             "--key-file=-", device,
         ]), cancellationToken);
 
-    /// <summary>Opens <paramref name="device"/> as <c>/dev/mapper/<paramref name="name"/></c> and returns the keyslot that the passphrase unlocked.</summary>
-    public async Task<int> OpenAsync(string device, string name, Passphrase passphrase, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens <paramref name="device"/> as <c>/dev/mapper/<paramref name="name"/></c> using the checked
+    /// header copy <paramref name="header"/>, and returns the keyslot that the passphrase unlocked.
+    /// </summary>
+    public async Task<int> OpenAsync(string device, string header, string name, Passphrase passphrase, CancellationToken cancellationToken)
     {
         var result = await runner.RunCheckedAsync("luksOpen failed",
-            WithKey(passphrase, ["open", "--type", "luks2", "--verbose", "--key-file=-", device, name]), cancellationToken);
+            WithKey(passphrase, ["open", "--type", "luks2", "--header", header, "--verbose", "--key-file=-", device, name]), cancellationToken);
         return ParseSlot(result) ?? throw new ToolFailure("luksOpen failed", "cryptsetup did not report which key slot it unlocked", result.ExitCode);
     }
 
-    /// <summary>The keyslot <paramref name="passphrase"/> opens, or null when it opens none (exit code 2).</summary>
+    /// <summary>The keyslot <paramref name="passphrase"/> opens, or null when it opens none (exit code 2). <paramref name="device"/> may be a header copy.</summary>
     public async Task<int?> TestPassphraseAsync(string device, Passphrase passphrase, CancellationToken cancellationToken)
     {
         var result = await runner.RunAsync("cryptsetup open --test-passphrase failed",
-            WithKey(passphrase, ["open", "--test-passphrase", "--verbose", "--key-file=-", device]), cancellationToken);
+            WithKey(passphrase, ["open", "--test-passphrase", "--type", "luks2", "--verbose", "--key-file=-", device]), cancellationToken);
         return result.ExitCode switch
         {
             0 => ParseSlot(result) ?? throw new ToolFailure("cryptsetup open --test-passphrase failed", "cryptsetup did not report which key slot it unlocked", 0),
@@ -127,6 +135,25 @@ internal sealed partial class Cryptsetup(IProcessRunner runner)
             File.Delete(keyFile);
         }
     }
+
+    /// <summary>Copies the header and keyslot area of <paramref name="device"/> into the new file <paramref name="file"/>.</summary>
+    public Task HeaderBackupAsync(string device, string file, CancellationToken cancellationToken) =>
+        runner.RunCheckedAsync("luksHeaderBackup failed",
+            new ProcessSpec("cryptsetup", ["luksHeaderBackup", "--header-backup-file", file, device]) { Timeout = TimeSpan.FromMinutes(2) }, cancellationToken);
+
+    /// <summary>The LUKS2 JSON metadata of a device or header file, as text.</summary>
+    public async Task<string> DumpJsonAsync(string deviceOrHeader, CancellationToken cancellationToken) =>
+        (await runner.RunCheckedAsync("luksDump failed",
+            new ProcessSpec("cryptsetup", ["luksDump", "--dump-json-metadata", deviceOrHeader]) { Timeout = TimeSpan.FromSeconds(60) }, cancellationToken)).StandardOutput;
+
+    /// <summary>Writes this daemon's marker token: the volume was initialised by cvm-control (informational, not authenticated).</summary>
+    public Task ImportTokenAsync(string device, string tokenJson, CancellationToken cancellationToken) =>
+        runner.RunCheckedAsync("cryptsetup token import failed",
+            new ProcessSpec("cryptsetup", ["token", "import", "--json-file=-", device])
+            {
+                StandardInput = System.Text.Encoding.UTF8.GetBytes(tokenJson),
+                Timeout = TimeSpan.FromSeconds(60),
+            }, cancellationToken);
 
     /// <summary>Active keyslot numbers, from the LUKS2 JSON metadata.</summary>
     public async Task<IReadOnlyList<int>> KeyslotsAsync(string device, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using CvmControl.Tools;
 using CvmControl.Volumes.Devices;
+using CvmControl.Volumes.Luks;
 using Microsoft.Extensions.Options;
 
 namespace CvmControl.Volumes;
@@ -10,6 +11,7 @@ internal sealed partial class LuksPassphraseRotator(
     Cryptsetup cryptsetup,
     KdfGate kdf,
     KeyDirectory keys,
+    HeaderGuard headers,
     IOptions<VolumeOptions> options,
     ILogger<LuksPassphraseRotator> logger) : IPassphraseRotator
 {
@@ -18,12 +20,17 @@ internal sealed partial class LuksPassphraseRotator(
         try
         {
             var device = await devices.ResolveAsync(volume.VolumeId, cancellationToken);
-            var slot = await kdf.RunAsync(() => cryptsetup.TestPassphraseAsync(device, passphrase, cancellationToken));
+            using var header = await headers.CheckAsync(device, cancellationToken);
+            var slot = await kdf.RunAsync(() => cryptsetup.TestPassphraseAsync(header.Path, passphrase, cancellationToken));
             return slot is null ? PassphraseCheck.DoesNotOpen : PassphraseCheck.Opens;
         }
         catch (ToolFailure failure)
         {
             throw new VolumeOperationException(failure.Message, failure.Detail);
+        }
+        catch (HeaderRejected rejected)
+        {
+            throw new VolumeOperationException("LUKS2 header rejected", rejected.Message);
         }
     }
 
@@ -33,6 +40,12 @@ internal sealed partial class LuksPassphraseRotator(
         {
             var device = await devices.ResolveAsync(volume.VolumeId, stopping);
             var keyDirectory = keys.Prepare();
+            // Only a header that passes the allow-list gets a new keyslot (whose own cipher is pinned).
+            using (await headers.CheckAsync(device, stopping))
+            {
+            }
+            // Crash safety: nothing is removed. A power cut at any point leaves the old keyslot intact,
+            // and LUKS2's two header copies make the keyslot addition itself all-or-nothing.
             await kdf.RunAsync(() => cryptsetup.AddKeyAsync(device, oldPassphrase, newPassphrase, options.Value.Cost, keyDirectory, CancellationToken.None));
             var slot = await kdf.RunAsync(() => cryptsetup.TestPassphraseAsync(device, newPassphrase, CancellationToken.None));
             if (slot is null)
@@ -49,6 +62,10 @@ internal sealed partial class LuksPassphraseRotator(
         catch (VolumeOperationException failure)
         {
             return VolumeOutcome.Failure(failure.Message, failure.Detail);
+        }
+        catch (HeaderRejected rejected)
+        {
+            return VolumeOutcome.Failure("LUKS2 header rejected", rejected.Message);
         }
     }
 

@@ -1,6 +1,7 @@
 using CvmControl.OS;
 using CvmControl.Tools;
 using CvmControl.Volumes.Devices;
+using CvmControl.Volumes.Luks;
 using Microsoft.Extensions.Options;
 
 namespace CvmControl.Volumes;
@@ -17,6 +18,9 @@ internal sealed partial class LuksVolumePipeline(
     Mounter mounter,
     IMountTable mounts,
     KdfGate kdf,
+    HeaderGuard headers,
+    BlankCheck blank,
+    TimeProvider time,
     IOptions<VolumeOptions> volumeOptions,
     IOptions<DeviceOptions> deviceOptions,
     ILogger<LuksVolumePipeline> logger) : IVolumePipeline
@@ -102,32 +106,65 @@ internal sealed partial class LuksVolumePipeline(
     {
         var cost = volumeOptions.Value.Cost;
 
-        // 4. Format only a device that carries no signature at all: luksFormat from a daemon never asks.
+        // 4. Format only a device that is provably blank: luksFormat from a daemon never asks, and a disk
+        //    restored from a snapshot or with a wiped header holds data that must never be destroyed.
         var wasLuks = await cryptsetup.IsLuksAsync(device, stopping);
         if (!wasLuks)
         {
             var signature = await blkid.ProbeAnySignatureAsync(device, stopping);
-            if (signature is not null)
+            var data = signature is null ? blank.FindData(device) : $"blkid found: {signature}";
+            if (data is not null)
             {
-                throw new VolumeOperationException("device is not blank; refusing to format",
-                    $"{device} is not LUKS but blkid found: {signature}");
+                LogRefusedFormat(logger, volume.DmName, device, data);
+                throw new VolumeOperationException(NotBlank, $"{device} is not LUKS and not blank: {data}. A new disk reads as zeros; this one may hold data or a damaged header, so it is left untouched");
             }
             stopping.ThrowIfCancellationRequested();
             LogFormatting(logger, volume.DmName, device);
             await kdf.RunAsync(() => cryptsetup.FormatAsync(device, passphrase, cost, stopping));
+            try
+            {
+                await cryptsetup.ImportTokenAsync(device, MarkerToken(), CancellationToken.None);
+            }
+            catch (ToolFailure failure)
+            {
+                LogMarkerFailed(logger, volume.DmName, failure.Detail);
+            }
         }
 
-        // 5. Open; -v tells which slot the passphrase opened, so finding it costs no extra KDF run.
+        // 5. Check the header, then open through the checked copy; -v tells which slot the passphrase
+        //    opened, so finding it costs no extra KDF run.
         stopping.ThrowIfCancellationRequested();
-        var slot = await kdf.RunAsync(() => cryptsetup.OpenAsync(device, volume.DmName, passphrase, stopping));
-        LogOpened(logger, volume.DmName, slot);
-
-        // 6. Drop every other keyslot of a pre-existing volume, best effort.
+        using var header = await CheckHeaderAsync(device, stopping);
         if (wasLuks)
         {
-            await RemoveOtherKeyslotsAsync(volume, device, slot, passphrase);
+            LogExisting(logger, volume.DmName, header.Verdict.HasMarker ? "initialised by cvm-control" : "not marked by cvm-control");
+        }
+        var slot = await kdf.RunAsync(() => cryptsetup.OpenAsync(device, header.Path, volume.DmName, passphrase, stopping));
+        LogOpened(logger, volume.DmName, slot);
+
+        // 6. Drop every other keyslot of a pre-existing volume, best effort, going by the checked header.
+        if (wasLuks)
+        {
+            await RemoveOtherKeyslotsAsync(volume, device, header.Verdict.Keyslots, slot, passphrase);
         }
     }
+
+    public const string NotBlank = "device is not blank; refusing to format";
+
+    private async Task<CheckedHeader> CheckHeaderAsync(string device, CancellationToken stopping)
+    {
+        try
+        {
+            return await headers.CheckAsync(device, stopping);
+        }
+        catch (HeaderRejected rejected)
+        {
+            throw new VolumeOperationException("LUKS2 header rejected", $"{device}: {rejected.Message}");
+        }
+    }
+
+    private string MarkerToken() =>
+        $$"""{"type":"{{LuksHeaderPolicy.MarkerTokenType}}","keyslots":[],"version":1,"created":"{{time.GetUtcNow():yyyy-MM-ddTHH:mm:ssZ}}"}""";
 
     /// <summary>
     /// Each removal is authenticated with the bootstrap passphrase on stdin (never empty stdin: that
@@ -135,20 +172,11 @@ internal sealed partial class LuksVolumePipeline(
     /// order, one KDF run each, and ignores priorities (cryptsetup 2.6.1). So the kills go in ascending
     /// order: when the bootstrap slot is the lowest (the usual case) each kill costs one KDF run, and the
     /// whole reopen costs 1 + k. The bootstrap slot is also marked preferred, so later opens try it first.
+    /// The bootstrap slot is never a victim, so an interruption at any point leaves it in place.
     /// </summary>
-    private async Task RemoveOtherKeyslotsAsync(VolumeTarget volume, string device, int keep, Passphrase passphrase)
+    private async Task RemoveOtherKeyslotsAsync(VolumeTarget volume, string device, IReadOnlyList<int> slots, int keep, Passphrase passphrase)
     {
-        IReadOnlyList<int> slots;
-        try
-        {
-            slots = await cryptsetup.KeyslotsAsync(device, CancellationToken.None);
-        }
-        catch (ToolFailure failure)
-        {
-            LogCleanupFailed(logger, volume.DmName, failure.Message, failure.Detail);
-            return;
-        }
-        var stale = slots.Where(s => s != keep).ToList();
+        var stale = slots.Where(s => s != keep).Order().ToList();
         if (stale.Count == 0 || !slots.Contains(keep))
         {
             return;
@@ -185,6 +213,15 @@ internal sealed partial class LuksVolumePipeline(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName}: formatting blank device {Device} as LUKS2")]
     private static partial void LogFormatting(ILogger logger, string dmName, string device);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Volume {DmName}: refusing to format {Device}: {Found}")]
+    private static partial void LogRefusedFormat(ILogger logger, string dmName, string device, string found);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Volume {DmName}: could not write the cvm-control marker token: {Detail}")]
+    private static partial void LogMarkerFailed(ILogger logger, string dmName, string detail);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName}: existing LUKS2 volume, header accepted ({Origin})")]
+    private static partial void LogExisting(ILogger logger, string dmName, string origin);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName}: opened with key slot {Slot}")]
     private static partial void LogOpened(ILogger logger, string dmName, int slot);

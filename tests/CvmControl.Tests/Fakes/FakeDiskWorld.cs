@@ -35,7 +35,34 @@ internal sealed class FakeDiskWorld : IProcessRunner
         public string? FileSystem { get; set; }
 
         public int FsckExit { get; set; }
+
+        /// <summary>What a hostile host may have written into the segment (default: the honest cipher).</summary>
+        public string SegmentCipher { get; set; } = "aes-xts-plain64";
+
+        public bool Marker { get; set; }
     }
+
+    /// <summary>Header copies made by luksHeaderBackup: file → the disk it came from.</summary>
+    public ConcurrentDictionary<string, string> HeaderCopies { get; } = new();
+
+    /// <summary>LUKS2 JSON metadata shaped like cryptsetup 2.6.1's, for the disk's current state.</summary>
+    public static string MetadataOf(Disk disk)
+    {
+        var slots = string.Join(',', disk.Slots.Keys.Select(k =>
+            $"\"{k}\":{{\"type\":\"luks2\",\"key_size\":64,\"af\":{{\"type\":\"luks1\",\"stripes\":4000,\"hash\":\"sha256\"}}," +
+            $"\"area\":{{\"type\":\"raw\",\"offset\":\"{32768 + (k * 258048)}\",\"size\":\"258048\",\"encryption\":\"aes-xts-plain64\",\"key_size\":64}}," +
+            $"\"kdf\":{{\"type\":\"argon2id\",\"time\":4,\"memory\":32768,\"cpus\":2,\"salt\":\"c2FsdA==\"}}" +
+            (disk.Preferred == k ? ",\"priority\":2" : "") + "}"));
+        var bound = string.Join(',', disk.Slots.Keys.Select(k => $"\"{k}\""));
+        var tokens = disk.Marker ? "\"0\":{\"type\":\"cvm-control\",\"keyslots\":[],\"version\":1}" : "";
+        return "{\"keyslots\":{" + slots + "},\"tokens\":{" + tokens + "}," +
+            "\"segments\":{\"0\":{\"type\":\"crypt\",\"offset\":\"16777216\",\"size\":\"dynamic\",\"iv_tweak\":\"0\",\"encryption\":\"" + disk.SegmentCipher + "\",\"sector_size\":4096}}," +
+            "\"digests\":{\"0\":{\"type\":\"pbkdf2\",\"keyslots\":[" + bound + "],\"segments\":[\"0\"],\"hash\":\"sha256\",\"iterations\":1000,\"salt\":\"c2FsdA==\",\"digest\":\"ZGlnZXN0\"}}," +
+            "\"config\":{\"json_size\":\"12288\",\"keyslots_size\":\"16744448\"}}";
+    }
+
+    /// <summary>A device path or a header copy → its disk.</summary>
+    private Disk DiskOf(string path) => Disks.GetValueOrDefault(path) ?? Disks[HeaderCopies[path]];
 
     public string DevRoot { get; }
 
@@ -161,12 +188,27 @@ internal sealed class FakeDiskWorld : IProcessRunner
                     disk.FileSystem = null;
                     disk.Slots.Clear();
                     disk.Slots[0] = stdin;
+                    disk.Marker = false;
                     KdfRuns++;
                     return Result(0);
                 }
+            case "luksHeaderBackup":
+                {
+                    var file = a[2];
+                    if (File.Exists(file))
+                    {
+                        return Result(1, "", $"Requested header backup file {file} already exists.\n");
+                    }
+                    File.WriteAllBytes(file, [(byte)'L', (byte)'U', (byte)'K', (byte)'S', 0xBA, 0xBE, 0x00, 0x02]);
+                    HeaderCopies[file] = a[^1];
+                    return Result(0);
+                }
+            case "token":
+                Disks[a[^1]].Marker = stdin.Contains("\"cvm-control\"", StringComparison.Ordinal);
+                return Result(0);
             case "open" when a.Contains("--test-passphrase"):
                 {
-                    var disk = Disks[a[^1]];
+                    var disk = DiskOf(a[^1]);
                     return TryUnlock(disk, stdin, exclude: null) is int slot ? Result(0, $"Key slot {slot} unlocked.\nCommand successful.\n") : Result(2, "", "No key available with this passphrase.\n");
                 }
             case "open":
@@ -180,10 +222,7 @@ internal sealed class FakeDiskWorld : IProcessRunner
                     return Result(0, $"Key slot {slot} unlocked.\nCommand successful.\n");
                 }
             case "luksDump":
-                {
-                    var disk = Disks[a[^1]];
-                    return Result(0, "{\"keyslots\":{" + string.Join(',', disk.Slots.Keys.Select(k => $"\"{k}\":{{\"type\":\"luks2\"}}")) + "},\"tokens\":{},\"segments\":{},\"digests\":{},\"config\":{}}");
-                }
+                return Result(0, MetadataOf(DiskOf(a[^1])));
             case "config":
                 Disks[a[^1]].Preferred = int.Parse(a[a.ToList().IndexOf("--key-slot") + 1], System.Globalization.CultureInfo.InvariantCulture);
                 return Result(0);

@@ -70,6 +70,18 @@ public sealed class LuksPassphraseRotatorTests : IDisposable
     }
 
     [Fact]
+    public async Task A_forged_header_gets_no_new_keyslot()
+    {
+        _disk.SegmentCipher = "cipher_null-ecb";
+
+        var outcome = await _h.Rotator.AddPassphraseAsync(Target, new Passphrase("old pass"), new Passphrase("new pass"), CancellationToken.None);
+
+        outcome.Error.Should().Be("LUKS2 header rejected");
+        _disk.Slots.Should().HaveCount(1);
+        _h.World.Argvs("cryptsetup").Should().NotContain(a => a[0] == "luksAddKey");
+    }
+
+    [Fact]
     public async Task A_failed_add_reports_cryptsetups_words_and_leaves_no_key_file()
     {
         _h.World.Override = spec => spec.Arguments[0] == "luksAddKey" ? new CvmControl.OS.ProcessResult(1, "", "No space for new keyslot.", TimeSpan.Zero) : null;

@@ -2,6 +2,7 @@ using CvmControl.Tests.Fakes;
 using CvmControl.Tools;
 using CvmControl.Volumes;
 using CvmControl.Volumes.Devices;
+using CvmControl.Volumes.Luks;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -21,9 +22,11 @@ internal sealed class PipelineHarness : IDisposable
         var volumeOptions = Options.Create(new VolumeOptions { Cost = new LuksCost(32768, 100), KeyDirectory = Root.Combine("run", "keys") });
         Resolver = new AwsNvmeDeviceResolver(deviceOptions, TimeProvider.System, NullLogger<AwsNvmeDeviceResolver>.Instance);
         var cryptsetup = new Cryptsetup(World);
+        var keys = new KeyDirectory(volumeOptions, Mounts);
+        var headers = new HeaderGuard(cryptsetup, keys);
         Pipeline = new LuksVolumePipeline(Resolver, cryptsetup, new Blkid(World), new E2fsprogs(World), new Mounter(World), Mounts, Kdf,
-            volumeOptions, deviceOptions, NullLogger<LuksVolumePipeline>.Instance);
-        Rotator = new LuksPassphraseRotator(Resolver, cryptsetup, Kdf, new KeyDirectory(volumeOptions, Mounts), volumeOptions, NullLogger<LuksPassphraseRotator>.Instance);
+            headers, new BlankCheck(deviceOptions), TimeProvider.System, volumeOptions, deviceOptions, NullLogger<LuksVolumePipeline>.Instance);
+        Rotator = new LuksPassphraseRotator(Resolver, cryptsetup, Kdf, keys, headers, volumeOptions, NullLogger<LuksPassphraseRotator>.Instance);
     }
 
     public TempDir Root { get; }
@@ -46,7 +49,10 @@ internal sealed class PipelineHarness : IDisposable
     public FakeDiskWorld.Disk Attach(string volumeId, string node)
     {
         var device = Root.Combine("dev", node);
-        File.WriteAllText(device, "");
+        using (var stream = File.Create(device))
+        {
+            stream.SetLength(64L * 1024 * 1024); // sparse: reads as zeros, like a new EBS volume
+        }
         File.CreateSymbolicLink(Root.Combine("dev", "disk", "by-id", "nvme-Amazon_Elastic_Block_Store_" + AwsNvmeDeviceResolver.SerialOf(volumeId)), "../../" + node);
         return World.AddDisk(device);
     }

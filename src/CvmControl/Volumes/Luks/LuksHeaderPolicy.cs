@@ -1,0 +1,333 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace CvmControl.Volumes.Luks;
+
+/// <summary>
+/// The allow-list a LUKS2 header must pass before the daemon opens, cleans up or rotates a volume.
+/// The host can rewrite the unauthenticated header (CVE-2025-59054 / CVE-2025-58356): a
+/// <c>cipher_null</c> segment or keyslot would make the guest write plaintext, or leak the volume key.
+/// So every object is checked field by field; unknown fields, duplicate keys, unknown types, weak
+/// ciphers and hashes, absurd costs and unknown requirements are all rejected, and the problem is
+/// named by its path (<c>segments.0.encryption</c>).
+/// </summary>
+internal static class LuksHeaderPolicy
+{
+    /// <summary>Type of the token this daemon writes after formatting a volume.</summary>
+    public const string MarkerTokenType = "cvm-control";
+
+    public const string Cipher = "aes-xts-plain64";
+    public const int KeyBytes = 64; // 512-bit XTS key
+
+    private static readonly string[] StrongHashes = ["sha256", "sha384", "sha512"];
+    private static readonly int[] SectorSizes = [512, 4096];
+
+    private static readonly byte[] Magic = [(byte)'L', (byte)'U', (byte)'K', (byte)'S', 0xBA, 0xBE];
+
+    /// <summary>The checked result: the keyslot numbers and whether this daemon's marker token is present.</summary>
+    public sealed record Verdict(IReadOnlyList<int> Keyslots, bool HasMarker);
+
+    /// <summary>Checks the first bytes of the header (magic and version) and its JSON metadata.</summary>
+    /// <exception cref="HeaderRejected">The header is not acceptable; the message names the field.</exception>
+    public static Verdict Check(ReadOnlySpan<byte> binaryHeader, string json)
+    {
+        if (binaryHeader.Length < 8 || !binaryHeader[..6].SequenceEqual(Magic))
+        {
+            throw new HeaderRejected("header: no LUKS magic");
+        }
+        var version = (binaryHeader[6] << 8) | binaryHeader[7];
+        if (version != 2)
+        {
+            throw new HeaderRejected($"header: version is {version}; only LUKS2 is allowed");
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 16 });
+        }
+        catch (JsonException ex)
+        {
+            throw new HeaderRejected($"metadata: not valid JSON ({ex.Message})");
+        }
+        using (document)
+        {
+            var root = Object(document.RootElement, "metadata", required: ["keyslots", "tokens", "segments", "digests", "config"], optional: []);
+            var config = CheckConfig(root["config"]);
+            var keyslots = CheckKeyslots(root["keyslots"]);
+            var hasMarker = CheckTokens(root["tokens"]);
+            CheckSegments(root["segments"], config);
+            CheckDigests(root["digests"], keyslots);
+            return new Verdict([.. keyslots.Order()], hasMarker);
+        }
+    }
+
+    private static (long JsonSize, long KeyslotsSize) CheckConfig(JsonElement element)
+    {
+        var config = Object(element, "config", required: ["json_size", "keyslots_size"], optional: ["flags", "requirements"]);
+        var jsonSize = NumericString(config["json_size"], "config.json_size", 4096, 4 * 1024 * 1024);
+        var keyslotsSize = NumericString(config["keyslots_size"], "config.keyslots_size", 0, 128L * 1024 * 1024);
+        // Persistent activation flags (allow-discards, ...) would change how the data is mapped: none allowed.
+        if (config.TryGetValue("flags", out var flags) && (flags.ValueKind != JsonValueKind.Array || flags.GetArrayLength() > 0))
+        {
+            throw new HeaderRejected("config.flags: no persistent activation flags are allowed");
+        }
+        if (config.TryGetValue("requirements", out var requirements))
+        {
+            var req = Object(requirements, "config.requirements", required: [], optional: ["mandatory"]);
+            if (req.TryGetValue("mandatory", out var mandatory) && (mandatory.ValueKind != JsonValueKind.Array || mandatory.GetArrayLength() > 0))
+            {
+                throw new HeaderRejected("config.requirements.mandatory: unknown requirements flags are not allowed");
+            }
+        }
+        return (jsonSize, keyslotsSize);
+    }
+
+    private static List<int> CheckKeyslots(JsonElement element)
+    {
+        var slots = new List<int>();
+        foreach (var (id, value) in Members(element, "keyslots"))
+        {
+            var path = $"keyslots.{id}";
+            slots.Add(Index(id, path, 31));
+            var slot = Object(value, path, required: ["type", "key_size", "af", "area", "kdf"], optional: ["priority"]);
+            Exact(slot["type"], $"{path}.type", "luks2");
+            Number(slot["key_size"], $"{path}.key_size", KeyBytes, KeyBytes);
+            if (slot.TryGetValue("priority", out var priority))
+            {
+                Number(priority, $"{path}.priority", 0, 2);
+            }
+
+            var af = Object(slot["af"], $"{path}.af", required: ["type", "stripes", "hash"], optional: []);
+            Exact(af["type"], $"{path}.af.type", "luks1");
+            Number(af["stripes"], $"{path}.af.stripes", 4000, 4000);
+            OneOf(af["hash"], $"{path}.af.hash", StrongHashes);
+
+            var area = Object(slot["area"], $"{path}.area", required: ["type", "offset", "size", "encryption", "key_size"], optional: []);
+            Exact(area["type"], $"{path}.area.type", "raw");
+            NumericString(area["offset"], $"{path}.area.offset", 0, long.MaxValue);
+            NumericString(area["size"], $"{path}.area.size", 1, long.MaxValue);
+            Exact(area["encryption"], $"{path}.area.encryption", Cipher);
+            Number(area["key_size"], $"{path}.area.key_size", KeyBytes, KeyBytes);
+
+            CheckKdf(slot["kdf"], $"{path}.kdf");
+        }
+        return slots;
+    }
+
+    private static void CheckKdf(JsonElement element, string path)
+    {
+        var type = element.ValueKind == JsonValueKind.Object && element.TryGetProperty("type", out var t) ? t.ToString() : null;
+        switch (type)
+        {
+            case "argon2id":
+                {
+                    var kdf = Object(element, path, required: ["type", "time", "memory", "cpus", "salt"], optional: []);
+                    // Bounds: strong enough to matter, small enough that a forged slot cannot stall or OOM the guest.
+                    Number(kdf["time"], $"{path}.time", 1, 1000);
+                    Number(kdf["memory"], $"{path}.memory", 32, 4 * 1024 * 1024);
+                    Number(kdf["cpus"], $"{path}.cpus", 1, 64);
+                    String(kdf["salt"], $"{path}.salt");
+                    break;
+                }
+            case "pbkdf2":
+                {
+                    var kdf = Object(element, path, required: ["type", "hash", "iterations", "salt"], optional: []);
+                    OneOf(kdf["hash"], $"{path}.hash", StrongHashes);
+                    Number(kdf["iterations"], $"{path}.iterations", 1000, 100_000_000);
+                    String(kdf["salt"], $"{path}.salt");
+                    break;
+                }
+            default:
+                throw new HeaderRejected($"{path}.type is {Show(type)}; only argon2id or pbkdf2 (sha256 or stronger) are allowed");
+        }
+    }
+
+    private static bool CheckTokens(JsonElement element)
+    {
+        var marker = false;
+        foreach (var (id, value) in Members(element, "tokens"))
+        {
+            var path = $"tokens.{id}";
+            Index(id, path, 31);
+            var token = Object(value, path, required: ["type", "keyslots"], optional: ["version", "created"]);
+            Exact(token["type"], $"{path}.type", MarkerTokenType);
+            if (token["keyslots"].ValueKind != JsonValueKind.Array || token["keyslots"].GetArrayLength() != 0)
+            {
+                throw new HeaderRejected($"{path}.keyslots: the marker token is bound to no keyslot");
+            }
+            marker = true;
+        }
+        return marker;
+    }
+
+    private static void CheckSegments(JsonElement element, (long JsonSize, long KeyslotsSize) config)
+    {
+        var segments = Members(element, "segments").ToList();
+        if (segments.Count != 1 || segments[0].Name != "0")
+        {
+            throw new HeaderRejected($"segments: exactly one segment \"0\" is allowed, found {segments.Count}");
+        }
+        var segment = Object(segments[0].Value, "segments.0", required: ["type", "offset", "size", "iv_tweak", "encryption", "sector_size"], optional: ["flags"]);
+        Exact(segment["type"], "segments.0.type", "crypt");
+        Exact(segment["encryption"], "segments.0.encryption", Cipher);
+        var sector = Number(segment["sector_size"], "segments.0.sector_size", 512, 4096);
+        if (!SectorSizes.Contains((int)sector))
+        {
+            throw new HeaderRejected($"segments.0.sector_size is {sector}; only 512 or 4096 are allowed");
+        }
+        // The data must start past both header copies and the keyslot area, or writing data would overwrite them.
+        var offset = NumericString(segment["offset"], "segments.0.offset", 0, long.MaxValue);
+        if (offset < 2 * config.JsonSize + config.KeyslotsSize)
+        {
+            throw new HeaderRejected($"segments.0.offset {offset} overlaps the header and keyslot area");
+        }
+        NumericString(segment["iv_tweak"], "segments.0.iv_tweak", 0, 0);
+        if (segment["size"].ValueKind != JsonValueKind.String || (segment["size"].GetString() != "dynamic" && !long.TryParse(segment["size"].GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+        {
+            throw new HeaderRejected("segments.0.size must be \"dynamic\" or a byte count");
+        }
+        if (segment.TryGetValue("flags", out var flags) && (flags.ValueKind != JsonValueKind.Array || flags.GetArrayLength() > 0))
+        {
+            throw new HeaderRejected("segments.0.flags: no segment flags (e.g. reencryption) are allowed");
+        }
+    }
+
+    private static void CheckDigests(JsonElement element, List<int> keyslots)
+    {
+        var covered = new HashSet<int>();
+        foreach (var (id, value) in Members(element, "digests"))
+        {
+            var path = $"digests.{id}";
+            Index(id, path, 31);
+            var digest = Object(value, path, required: ["type", "keyslots", "segments", "hash", "iterations", "salt", "digest"], optional: []);
+            Exact(digest["type"], $"{path}.type", "pbkdf2");
+            OneOf(digest["hash"], $"{path}.hash", StrongHashes);
+            Number(digest["iterations"], $"{path}.iterations", 1000, 100_000_000);
+            String(digest["salt"], $"{path}.salt");
+            String(digest["digest"], $"{path}.digest");
+            foreach (var slot in StringArray(digest["keyslots"], $"{path}.keyslots"))
+            {
+                covered.Add(Index(slot, $"{path}.keyslots", 31));
+            }
+            if (!StringArray(digest["segments"], $"{path}.segments").SequenceEqual(["0"]))
+            {
+                throw new HeaderRejected($"{path}.segments must be [\"0\"]");
+            }
+        }
+        var unbound = keyslots.Where(k => !covered.Contains(k)).ToList();
+        if (unbound.Count > 0)
+        {
+            throw new HeaderRejected($"keyslots.{unbound[0]}: not bound to the segment's digest");
+        }
+    }
+
+    // ---- strict JSON helpers ----
+
+    private static Dictionary<string, JsonElement> Object(JsonElement element, string path, string[] required, string[] optional)
+    {
+        var members = Members(element, path).ToDictionary(m => m.Name, m => m.Value, StringComparer.Ordinal);
+        foreach (var name in members.Keys)
+        {
+            if (!required.Contains(name) && !optional.Contains(name))
+            {
+                throw new HeaderRejected($"{path}.{Truncate(name)}: unknown field");
+            }
+        }
+        foreach (var name in required)
+        {
+            if (!members.ContainsKey(name))
+            {
+                throw new HeaderRejected($"{path}.{name}: missing");
+            }
+        }
+        return members;
+    }
+
+    /// <summary>An object's members; duplicate keys are rejected (readers disagree on which one wins).</summary>
+    private static IEnumerable<(string Name, JsonElement Value)> Members(JsonElement element, string path)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw new HeaderRejected($"{path}: must be an object");
+        }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var list = new List<(string, JsonElement)>();
+        foreach (var property in element.EnumerateObject())
+        {
+            if (!seen.Add(property.Name))
+            {
+                throw new HeaderRejected($"{path}.{Truncate(property.Name)}: duplicate key");
+            }
+            list.Add((property.Name, property.Value));
+        }
+        return list;
+    }
+
+    private static int Index(string id, string path, int max) =>
+        int.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= max && n.ToString(CultureInfo.InvariantCulture) == id
+            ? n
+            : throw new HeaderRejected($"{path}: {Show(id)} is not a valid index");
+
+    private static void Exact(JsonElement element, string path, string expected)
+    {
+        if (element.ValueKind != JsonValueKind.String || element.GetString() != expected)
+        {
+            throw new HeaderRejected($"{path} is {Show(element)}; only {expected} is allowed");
+        }
+    }
+
+    private static void OneOf(JsonElement element, string path, string[] allowed)
+    {
+        if (element.ValueKind != JsonValueKind.String || !allowed.Contains(element.GetString()))
+        {
+            throw new HeaderRejected($"{path} is {Show(element)}; allowed: {string.Join(", ", allowed)}");
+        }
+    }
+
+    private static long Number(JsonElement element, string path, long min, long max)
+    {
+        if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt64(out var value) || value < min || value > max)
+        {
+            throw new HeaderRejected($"{path} is {Show(element)}; allowed: {min}..{max}");
+        }
+        return value;
+    }
+
+    private static long NumericString(JsonElement element, string path, long min, long max)
+    {
+        if (element.ValueKind != JsonValueKind.String
+            || !long.TryParse(element.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            || value < min || value > max)
+        {
+            throw new HeaderRejected($"{path} is {Show(element)}; allowed: a decimal string {min}..{max}");
+        }
+        return value;
+    }
+
+    private static void String(JsonElement element, string path)
+    {
+        if (element.ValueKind != JsonValueKind.String)
+        {
+            throw new HeaderRejected($"{path} must be a string");
+        }
+    }
+
+    private static List<string> StringArray(JsonElement element, string path)
+    {
+        if (element.ValueKind != JsonValueKind.Array || element.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
+        {
+            throw new HeaderRejected($"{path} must be an array of strings");
+        }
+        return [.. element.EnumerateArray().Select(e => e.GetString()!)];
+    }
+
+    private static string Show(JsonElement element) => element.ValueKind == JsonValueKind.String ? Show(element.GetString()) : Truncate(element.GetRawText());
+
+    private static string Show(string? value) => value is null ? "missing" : "\"" + Truncate(value) + "\"";
+
+    private static string Truncate(string value) => value.Length <= 64 ? value : value[..64] + "…";
+}
+
+/// <summary>A LUKS2 header failed <see cref="LuksHeaderPolicy"/>; the message names the offending field.</summary>
+internal sealed class HeaderRejected(string problem) : Exception(problem);

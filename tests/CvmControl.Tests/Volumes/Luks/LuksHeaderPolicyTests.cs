@@ -1,0 +1,158 @@
+using System.Text.Json.Nodes;
+using CvmControl.Volumes.Luks;
+
+namespace CvmControl.Tests.Volumes.Luks;
+
+public sealed class LuksHeaderPolicyTests
+{
+    private static readonly byte[] Luks2 = [(byte)'L', (byte)'U', (byte)'K', (byte)'S', 0xBA, 0xBE, 0x00, 0x02];
+
+    private static string Real() => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Volumes", "Luks", "TestData", "luks2-metadata.json"));
+
+    /// <summary>The real metadata with one edit, the way a host would forge it.</summary>
+    private static string Forged(Action<JsonObject> edit)
+    {
+        var root = JsonNode.Parse(Real())!.AsObject();
+        edit(root);
+        return root.ToJsonString();
+    }
+
+    private static string Rejection(string json, byte[]? binary = null)
+    {
+        var act = () => LuksHeaderPolicy.Check(binary ?? Luks2, json);
+        return act.Should().Throw<HeaderRejected>().Which.Message;
+    }
+
+    [Fact]
+    public void Accepts_the_header_cryptsetup_writes_for_this_daemon()
+    {
+        var verdict = LuksHeaderPolicy.Check(Luks2, Real());
+
+        verdict.Keyslots.Should().Equal(0);
+        verdict.HasMarker.Should().BeTrue();
+    }
+
+    [Fact]
+    public void Rejects_a_cipher_null_data_segment()
+    {
+        Rejection(Forged(r => r["segments"]!["0"]!["encryption"] = "cipher_null-ecb"))
+            .Should().Be("segments.0.encryption is \"cipher_null-ecb\"; only aes-xts-plain64 is allowed");
+    }
+
+    [Fact]
+    public void Rejects_a_keyslot_whose_area_uses_a_null_cipher()
+    {
+        Rejection(Forged(r => r["keyslots"]!["0"]!["area"]!["encryption"] = "cipher_null-ecb"))
+            .Should().Be("keyslots.0.area.encryption is \"cipher_null-ecb\"; only aes-xts-plain64 is allowed");
+    }
+
+    [Theory]
+    [InlineData("segments.0.sector_size", "1024", "segments.0.sector_size is 1024; only 512 or 4096 are allowed")]
+    [InlineData("keyslots.0.key_size", "32", "keyslots.0.key_size is 32; allowed: 64..64")]
+    [InlineData("keyslots.0.kdf.memory", "8388608", "keyslots.0.kdf.memory is 8388608; allowed: 32..4194304")]
+    [InlineData("keyslots.0.kdf.time", "0", "keyslots.0.kdf.time is 0; allowed: 1..1000")]
+    [InlineData("keyslots.0.af.stripes", "1", "keyslots.0.af.stripes is 1; allowed: 4000..4000")]
+    [InlineData("digests.0.iterations", "1", "digests.0.iterations is 1; allowed: 1000..100000000")]
+    [InlineData("segments.0.offset", "\"0\"", "segments.0.offset 0 overlaps the header and keyslot area")]
+    [InlineData("segments.0.type", "\"linear\"", "segments.0.type is \"linear\"; only crypt is allowed")]
+    [InlineData("keyslots.0.af.hash", "\"sha1\"", "keyslots.0.af.hash is \"sha1\"; allowed: sha256, sha384, sha512")]
+    [InlineData("digests.0.hash", "\"md5\"", "digests.0.hash is \"md5\"; allowed: sha256, sha384, sha512")]
+    public void Rejects_weak_or_absurd_values_naming_the_field(string path, string json, string message)
+    {
+        Rejection(Forged(r =>
+        {
+            var parts = path.Split('.');
+            JsonNode node = r;
+            foreach (var part in parts[..^1])
+            {
+                node = node[part]!;
+            }
+            node[parts[^1]] = JsonNode.Parse(json);
+        })).Should().Be(message);
+    }
+
+    [Fact]
+    public void Rejects_a_pbkdf2_keyslot_with_sha1()
+    {
+        Rejection(Forged(r => r["keyslots"]!["0"]!["kdf"] = JsonNode.Parse("""{"type":"pbkdf2","hash":"sha1","iterations":100000,"salt":"AA=="}""")))
+            .Should().Be("keyslots.0.kdf.hash is \"sha1\"; allowed: sha256, sha384, sha512");
+    }
+
+    [Fact]
+    public void Accepts_a_pbkdf2_sha256_keyslot()
+    {
+        LuksHeaderPolicy.Check(Luks2, Forged(r => r["keyslots"]!["0"]!["kdf"] = JsonNode.Parse("""{"type":"pbkdf2","hash":"sha256","iterations":100000,"salt":"AA=="}""")))
+            .Keyslots.Should().Equal(0);
+    }
+
+    [Fact]
+    public void Rejects_an_unknown_kdf()
+    {
+        Rejection(Forged(r => r["keyslots"]!["0"]!["kdf"]!["type"] = "argon2i"))
+            .Should().Be("keyslots.0.kdf.type is \"argon2i\"; only argon2id or pbkdf2 (sha256 or stronger) are allowed");
+    }
+
+    [Fact]
+    public void Rejects_tokens_it_did_not_write()
+    {
+        Rejection(Forged(r => r["tokens"]!["1"] = JsonNode.Parse("""{"type":"systemd-tpm2","keyslots":["0"]}""")))
+            .Should().Be("tokens.1.type is \"systemd-tpm2\"; only cvm-control is allowed");
+    }
+
+    [Fact]
+    public void Rejects_unknown_requirements_and_activation_flags()
+    {
+        Rejection(Forged(r => r["config"]!["requirements"] = JsonNode.Parse("""{"mandatory":["online-reencrypt-v2"]}""")))
+            .Should().Be("config.requirements.mandatory: unknown requirements flags are not allowed");
+        Rejection(Forged(r => r["config"]!["flags"] = JsonNode.Parse("""["allow-discards"]""")))
+            .Should().Be("config.flags: no persistent activation flags are allowed");
+    }
+
+    [Fact]
+    public void Rejects_unknown_fields_such_as_an_integrity_section()
+    {
+        Rejection(Forged(r => r["segments"]!["0"]!["integrity"] = JsonNode.Parse("""{"type":"hmac(sha256)"}""")))
+            .Should().Be("segments.0.integrity: unknown field");
+    }
+
+    [Fact]
+    public void Rejects_a_second_segment()
+    {
+        Rejection(Forged(r => r["segments"]!["1"] = r["segments"]!["0"]!.DeepClone()))
+            .Should().Be("segments: exactly one segment \"0\" is allowed, found 2");
+    }
+
+    [Fact]
+    public void Rejects_a_keyslot_not_bound_to_the_segment_digest()
+    {
+        Rejection(Forged(r => r["digests"]!["0"]!["keyslots"] = new JsonArray()))
+            .Should().Be("keyslots.0: not bound to the segment's digest");
+    }
+
+    [Fact]
+    public void Rejects_duplicate_keys_that_readers_would_resolve_differently()
+    {
+        var json = Real().Replace("\"encryption\":\"aes-xts-plain64\",\n      \"sector_size\"", "\"encryption\":\"aes-xts-plain64\",\"encryption\":\"cipher_null-ecb\",\n      \"sector_size\"", StringComparison.Ordinal);
+        json.Should().Contain("cipher_null", "the test must actually add a duplicate");
+        Rejection(json).Should().Be("segments.0.encryption: duplicate key");
+    }
+
+    [Fact]
+    public void Rejects_luks1_and_non_luks_headers()
+    {
+        Rejection(Real(), [(byte)'L', (byte)'U', (byte)'K', (byte)'S', 0xBA, 0xBE, 0x00, 0x01]).Should().Be("header: version is 1; only LUKS2 is allowed");
+        Rejection(Real(), new byte[8]).Should().Be("header: no LUKS magic");
+    }
+
+    [Fact]
+    public void Rejects_metadata_that_is_not_json()
+    {
+        Rejection("{\"keyslots\":").Should().StartWith("metadata: not valid JSON");
+    }
+
+    [Fact]
+    public void A_header_without_the_marker_is_accepted_but_reported_as_unmarked()
+    {
+        LuksHeaderPolicy.Check(Luks2, Forged(r => r["tokens"] = new JsonObject())).HasMarker.Should().BeFalse();
+    }
+}

@@ -46,7 +46,7 @@ boot() {
   if [ -f "$workdir/results.txt" ]; then
     cat "$workdir/results.txt" >> "$all_results"
   fi
-  if [ "$VM_LAST_STATUS" != exit ] || [ ! -s "$workdir/results.txt" ]; then
+  if { [ "$VM_LAST_STATUS" != exit ] && [ "$VM_LAST_STATUS" != cut ]; } || { [ "$VM_LAST_STATUS" = exit ] && [ ! -s "$workdir/results.txt" ]; }; then
     echo "FAIL $script: the guest did not finish (status $VM_LAST_STATUS); see $workdir/console.log" | tee -a "$all_results"
     tail -n 40 "$workdir/guest.log" 2> /dev/null || true
   fi
@@ -87,6 +87,51 @@ d3_before=$(sha256sum < "$fail/d3.img")
 boot "$fail" failures.sh 600 d3:vol0ccc333 d4:vol0ddd444 d5:vol0eee555 d6:vol0fff666
 host_check "S9 the disk with a filesystem is byte-for-byte untouched" [ "$(sha256sum < "$fail/d4.img")" = "$d4_before" ]
 host_check "S8 the LUKS disk of another owner is byte-for-byte untouched" [ "$(sha256sum < "$fail/d3.img")" = "$d3_before" ]
+
+# --- Chain 3 (issue 5): a hostile host rewrites disks between boots. ---
+vm_workdir cvm-hostile
+hostile=$VM_WORKDIR
+for d in h1 h2 h3 h4; do vm_disk "$d" 128M > /dev/null; done
+boot "$hostile" hostile-prep.sh 600 h1:vol0a01 h2:vol0a02 h3:vol0a03
+python3 "$here/forge-luks2-header.py" "$hostile/h1.img" segment-cipher-null
+host_check "5.1 cryptsetup itself accepts the forged cipher_null header (the attack is real)" \
+  grep -q 'cipher: cipher_null-ecb' <<< "$(cryptsetup luksDump "$hostile/h1.img")"
+dd if=/dev/zero of="$hostile/h2.img" bs=1M count=4 conv=notrunc status=none
+dd if=/dev/urandom of="$hostile/h3.img" bs=1M count=1 conv=notrunc status=none
+h1_sum=$(sha256sum < "$hostile/h1.img")
+h2_tail=$(tail -c +4194305 "$hostile/h2.img" | sha256sum)
+h3_tail=$(tail -c +1048577 "$hostile/h3.img" | sha256sum)
+boot "$hostile" hostile.sh 900 h1:vol0a01 h2:vol0a02 h3:vol0a03 h4:vol0a04
+host_check "5.1 the forged volume is byte-for-byte untouched" [ "$(sha256sum < "$hostile/h1.img")" = "$h1_sum" ]
+host_check "5.2 the data past the zeroed 4 MiB is intact" [ "$(tail -c +4194305 "$hostile/h2.img" | sha256sum)" = "$h2_tail" ]
+host_check "5.3 the disk with random bytes is untouched past them" [ "$(tail -c +1048577 "$hostile/h3.img" | sha256sum)" = "$h3_tail" ]
+
+# --- Chain 4 (issue 5): power cuts at random moments of rotations and keyslot cleanups. ---
+vm_workdir cvm-powercut
+cut=$VM_WORKDIR
+vm_disk p1 128M > /dev/null
+current=pc-pass-0
+candidates=""
+required=""
+kinds=(first rotate cleanup rotate cleanup rotate cleanup rotate verify)
+for i in "${!kinds[@]}"; do
+  trial=$((i + 1))
+  kind=${kinds[$i]}
+  next=pc-pass-$trial
+  printf 'TRIAL=%s\nKIND=%s\nCURRENT=%q\nNEXT=%q\nCANDIDATES=%q\nREQUIRED=%q\n' \
+    "$trial" "$kind" "$current" "$next" "$candidates" "$required" > "$cut/trial.env"
+  rm -f "$cut/current-pass"
+  boot "$cut" powercut.sh 600 p1:vol0c01
+  if [ "$kind" != verify ] && [ "$VM_LAST_STATUS" != cut ]; then
+    echo "FAIL powercut: trial $trial ended without a power cut ($VM_LAST_STATUS)" | tee -a "$all_results"
+  fi
+  [ -s "$cut/current-pass" ] && current=$(cat "$cut/current-pass")
+  case $kind in
+    first | rotate) candidates="$current $next" required="" ;;
+    cleanup) candidates="$current" required="$current" ;;
+  esac
+done
+echo "PASS host: power-cut trials run: $((${#kinds[@]} - 1)) (5 during rotation, 3 during keyslot cleanup)" | tee -a "$host_results"
 
 cat "$host_results" >> "$all_results"
 echo

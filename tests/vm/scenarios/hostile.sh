@@ -35,7 +35,8 @@ cvm_stop
 # The volume is already mounted, so the bootstrap goes straight to writing 240 files.
 python3 - > /work/atomic-request.json << 'PY'
 import json
-files = {f"f{i:03}.env": {f"K{j}": f"v{i}x{j}" + "a" * 200 for j in range(20)} for i in range(120)}
+# About 400 KiB in all: well inside the API's 1 MiB body limit.
+files = {f"f{i:03}.env": {f"K{j}": f"v{i}x{j}" + "a" * 70 for j in range(20)} for i in range(120)}
 print(json.dumps({"user_id": "eve", "env": files, "secret": files,
                   "volumes": {"h4": {"volume_id": "vol-0a04", "passphrase": "h4-pass-1"}}}))
 PY

@@ -55,7 +55,7 @@ fi
 wait_op /api/v1/bootstrap
 check "trial $TRIAL: bootstrap before the rotation completes ($BODY)" [ "$(jget status)" = completed ]
 api POST /api/v1/passphrase "{\"volumes\":{\"p1\":{\"old_passphrase\":\"$CURRENT\",\"new_passphrase\":\"$NEXT\"}}}"
-delay=$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", r % 1200 / 100 }')
+delay=$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", r % 2000 / 100 }')
 measure "trial $TRIAL: cutting power ${delay}s into the rotation $CURRENT -> $NEXT"
 sync
 sleep "$delay"

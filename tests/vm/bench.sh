@@ -30,5 +30,6 @@ run() { # NAME SCRIPT TIMEOUT DISKS...
   cat "$VM_WORKDIR/results.txt" 2> /dev/null || tail -30 "$VM_WORKDIR/guest.log"
 }
 
-run cvm-bench-ratio bench-ratio.sh 900 $(for i in 1 2 3 4 5 6 7 8; do echo "b$i:vol0b0$i"; done)
-VM_MEM=2048 run cvm-bench-eight bench-eight.sh 1800 $(for i in 1 2 3 4 5 6 7 8; do echo "e$i:vol0e0$i"; done)
+benches=${CVM_BENCH:-ratio eight}
+[[ " $benches " == *" ratio "* ]] && run cvm-bench-ratio bench-ratio.sh 900 $(for i in 1 2 3 4 5 6 7 8; do echo "b$i:vol0b0$i"; done)
+[[ " $benches " == *" eight "* ]] && VM_MEM=2048 run cvm-bench-eight bench-eight.sh 1800 $(for i in 1 2 3 4 5 6 7 8; do echo "e$i:vol0e0$i"; done)

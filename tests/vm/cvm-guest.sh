@@ -63,7 +63,8 @@ cvm_kill9() {
   wait "$CVM_PID" 2> /dev/null || true
 }
 
-# api METHOD PATH [BODY]: sets CODE and BODY.
+# api METHOD PATH [BODY]: sets CODE and BODY. A BODY of "@file" is read from that file (one argv
+# string may not exceed 128 KiB).
 api() {
   local out=/tmp/api.out
   if [ $# -ge 3 ]; then

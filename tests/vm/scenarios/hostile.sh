@@ -74,7 +74,10 @@ for trial in 1 2 3 4 5; do
   sleep "$delay"
   cvm_kill9
   written=$(ls "$CVM_RUN_DIR/env" 2> /dev/null | grep -vc '^\.tmp-' || true)
-  measure "kill -9 trial $trial after ${delay}s: $written env files written"
+  secrets=$(ls "$CVM_RUN_DIR/secret" 2> /dev/null | grep -vc '^\.tmp-' || true)
+  temps=$(ls -A "$CVM_RUN_DIR/env" "$CVM_RUN_DIR/secret" 2> /dev/null | grep -c '^\.tmp-' || true)
+  record=$([ -e "$CVM_RUN_DIR/bootstrap.json" ] && echo yes || echo no)
+  measure "kill -9 trial $trial after ${delay}s: env files $written/120, secret files $secrets/120, unfinished temp files $temps, bootstrap.json $record"
   check "6 trial $trial: no torn file after kill -9 at ${delay}s" check_files "$CVM_RUN_DIR"
   cvm_start || exit 1
   api POST /api/v1/bootstrap @/work/atomic-request.json

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one command that runs every test of the project:
 #   1. unit, HTTP-contract, real-Kestrel and process-level tests (dotnet test);
-#   2. the trimmed single-file publish, with trim warnings as errors;
+#   2. the trimmed single-file publish, with trim warnings as errors, and the packaging checks
+#      (Nix flake and lock, NuGet deps file, systemd unit);
 #   3. the real-kernel scenarios: the published daemon in a QEMU guest with NVMe disks, real
 #      dm-crypt, LUKS2 and ext4. Their Debian packages are installed first when missing.
 # Usage: scripts/test.sh
@@ -28,6 +29,15 @@ else
   tail -1 "$results/publish.log"
 fi
 
+# Packaging: every .nix file parses, flake and lock agree, the output schema holds against a stub
+# nixpkgs, deps.json matches a restore, and the systemd unit verifies (installs nix-bin if missing).
+pkg_passed=0
+pkg_failed=0
+bash scripts/check-packaging.sh 2>&1 | tee "$results/packaging.log" || status=1
+pkg_summary=$(grep -E '^packaging checks: [0-9]+ passed, [0-9]+ failed' "$results/packaging.log" | tail -1 || true)
+pkg_passed=$(sed -E 's/^packaging checks: ([0-9]+) passed.*/\1/' <<< "${pkg_summary:-packaging checks: 0 passed}")
+pkg_failed=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<< "${pkg_summary:-x 1 failed}")
+
 vm_passed=0
 vm_failed=0
 if [ "$publish_ok" = 1 ]; then
@@ -39,6 +49,6 @@ if [ "$publish_ok" = 1 ]; then
 fi
 
 # A plain closing line that any CI reader understands.
-echo "unit: ${unit_passed} passed, ${unit_failed} failed; real-kernel: ${vm_passed} passed, ${vm_failed} failed"
-echo "$((unit_passed + vm_passed)) passed, $((unit_failed + vm_failed)) failed"
+echo "unit: ${unit_passed} passed, ${unit_failed} failed; packaging: ${pkg_passed} passed, ${pkg_failed} failed; real-kernel: ${vm_passed} passed, ${vm_failed} failed"
+echo "$((unit_passed + pkg_passed + vm_passed)) passed, $((unit_failed + pkg_failed + vm_failed)) failed"
 exit "$status"

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Offline checks of the packaging: the Nix flake (flake.nix, flake.lock, nix/) and the systemd units
+# (deploy/). Idempotent; installs Debian's nix-bin when `nix` is missing. Prints every check and
+# exits 1 if any failed.
+#
+# What it can and cannot prove: nixpkgs needs a newer Nix than Debian's 2.8 and cannot be fetched
+# here, so nothing is built. It checks syntax, that flake.nix and flake.lock agree without re-locking,
+# the flake's output schema against a stub nixpkgs (nix/stub-nixpkgs), that nix/deps.json matches
+# a fresh restore, and the units with systemd-analyze verify.
+#
+# Usage: scripts/check-packaging.sh [--no-deps]   (--no-deps skips the NuGet restore of step 4)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+
+check_deps=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-deps) check_deps=0 ;;
+    *) echo "usage: scripts/check-packaging.sh [--no-deps]" >&2; exit 2 ;;
+  esac
+done
+
+passed=0
+failed=0
+skipped=0
+ok() { echo "ok    $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL  $*"; failed=$((failed + 1)); }
+skip() { echo "skip  $*"; skipped=$((skipped + 1)); }
+# run <description> <command...>: runs quietly, shows the output only on failure.
+run() {
+  local what=$1 out
+  shift
+  if out=$("$@" 2>&1); then ok "$what"; else fail "$what"; printf '%s\n' "$out" | sed 's/^/      /' | tail -40; fi
+}
+
+# --- tools ---------------------------------------------------------------------------------------
+if ! command -v nix-instantiate >/dev/null || ! command -v nix >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing Debian's nix-bin"
+    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nix-bin; } >/tmp/check-packaging-apt.log 2>&1; then
+      cat /tmp/check-packaging-apt.log >&2
+      echo "FAIL  could not install nix-bin" >&2
+      exit 1
+    fi
+  else
+    echo "FAIL  nix is not installed (apt-get install nix-bin, as root)" >&2
+    exit 1
+  fi
+fi
+for tool in jq git tar; do
+  command -v "$tool" >/dev/null || { echo "FAIL  $tool is required" >&2; exit 1; }
+done
+echo "nix: $(nix --version)"
+
+export NIX_CONFIG="experimental-features = nix-command flakes
+download-attempts = 1
+connect-timeout = 5"
+# No store writes outside /nix and no user registry/config surprises.
+export NIX_USER_CONF_FILES=/dev/null
+
+# A copy of exactly what git would hand to Nix (tracked and new files, no bin/ obj/ artifacts/), so
+# that Nix does not copy hundreds of megabytes of build output into the store for a path: flake.
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+git ls-files -z --cached --others --exclude-standard |
+  while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\0' "$f"; done |
+  tar --null -T - -cf - | tar -xf - -C "$stage"
+flake="path:$stage"
+stub="path:$stage/nix/stub-nixpkgs"
+with_stub=(--no-write-lock-file --override-input nixpkgs "$stub")
+
+# --- 1. syntax of every .nix file ----------------------------------------------------------------
+mapfile -t nix_files < <(cd "$stage" && find . -name '*.nix' -not -path './.git/*' | sort)
+for f in "${nix_files[@]}"; do
+  run "parse ${f#./}" nix-instantiate --parse "$stage/$f"
+done
+
+# --- 2. lock file: valid, every input pinned to a commit with its hash ---------------------------
+run "flake.lock pins every input to a commit and narHash" jq -e '
+  .version == 7 and
+  ([.nodes | to_entries[] | select(.key != "root") | .value.locked
+    | (.rev | test("^[0-9a-f]{40}$")) and (.narHash | startswith("sha256-")) and (.lastModified > 0)]
+   | length > 0 and all)' "$stage/flake.lock"
+
+# --- 3. flake.nix and flake.lock agree: no re-locking, nothing fetched ---------------------------
+run "nix flake metadata --no-update-lock-file (flake.nix matches flake.lock; a download attempt on failure means they differ)" \
+  timeout 60 nix flake metadata --no-update-lock-file "$flake"
+
+# --- 4. nix/deps.json covers a fresh restore -----------------------------------------------------
+if [ "$check_deps" = 1 ]; then
+  if command -v dotnet >/dev/null; then
+    run "nix/deps.json matches a restore of the daemon and its tests (nix/update-deps.sh --check)" \
+      nix/update-deps.sh --check
+  else
+    skip "nix/deps.json freshness: dotnet is not installed"
+  fi
+else
+  skip "nix/deps.json freshness (--no-deps)"
+fi
+run "nix/deps.json is in nixpkgs' format (pname, version, SRI hash; sorted; no SDK packs)" jq -e '
+  type == "array" and length > 0 and
+  all(.[]; (keys == ["hash", "pname", "version"]) and (.hash | test("^sha(256|512)-[A-Za-z0-9+/]+=*$"))) and
+  (map([(.pname | ascii_downcase), .version]) | . == sort) and
+  all(.[]; .pname | test("^(Microsoft\\.NETCore\\.App\\.|Microsoft\\.AspNetCore\\.App\\.|Microsoft\\.DotNet\\.ILCompiler|Microsoft\\.NET\\.ILLink\\.Tasks)"; "i") | not)' \
+  "$stage/nix/deps.json"
+
+# --- 5. flake outputs against the stub nixpkgs ---------------------------------------------------
+run "nix flake check --no-build (output schema, stub nixpkgs)" \
+  timeout 60 nix flake check --no-build "${with_stub[@]}" "$flake"
+expected='{"checks":{"aarch64-linux":["cvm-control","unit-tests"],"x86_64-linux":["cvm-control","unit-tests"]},"overlays":["default"],"packages":{"aarch64-linux":["cvm-control","default"],"x86_64-linux":["cvm-control","default"]}}'
+outputs() {
+  local got=() attr err
+  err=$(mktemp)
+  for attr in packages checks overlays; do
+    got+=("$(timeout 60 nix eval --json "${with_stub[@]}" "$flake#$attr" --apply '
+      o: if builtins.isFunction (o.default or null) then builtins.attrNames o
+         else builtins.mapAttrs (system: builtins.attrNames) o' 2>"$err")") || { cat "$err"; rm -f "$err"; return 1; }
+  done
+  rm -f "$err"
+  local joined
+  joined=$(jq -cSn --argjson p "${got[0]}" --argjson c "${got[1]}" --argjson o "${got[2]}" '{packages: $p, checks: $c, overlays: $o}')
+  [ "$joined" = "$(jq -cS . <<< "$expected")" ] || { echo "got      $joined"; echo "expected $expected"; return 1; }
+}
+run "flake outputs: packages.<system>.{cvm-control,default}, checks.<system>.{cvm-control,unit-tests}, overlays.default" outputs
+run "nix flake show (stub nixpkgs)" timeout 60 nix flake show "${with_stub[@]}" "$flake"
+
+# The overlay's experimental static variant is not a flake output; evaluate it (and the package
+# arguments for both systems) directly against the stub.
+for system in x86_64-linux aarch64-linux; do
+  for static in false true; do
+    run "evaluate nix/package.nix { static = $static; } for $system (stub nixpkgs)" \
+      nix-instantiate --eval --strict -E "
+        let pkgs = import $stage/nix/stub-nixpkgs { system = \"$system\"; };
+            p = pkgs.callPackage $stage/nix/package.nix { static = $static; };
+        in [ p.name p.drvPath p.tests.unit.drvPath ]"
+  done
+done
+
+# --- 6. systemd units --------------------------------------------------------------------------
+if command -v systemd-analyze >/dev/null; then
+  units=$(mktemp -d)
+  cp "$stage"/deploy/*.service "$stage"/deploy/*.path "$stage"/deploy/*.target "$units"/
+  # verify insists that ExecStart's binary exists; point it at a stand-in of the same name.
+  printf '#!/bin/sh\nexit 0\n' > "$units/cvm-control"
+  chmod 755 "$units/cvm-control"
+  sed -i "s#^ExecStart=/usr/local/bin/cvm-control #ExecStart=$units/cvm-control #" "$units/cvm-control.service"
+  verify_units() {
+    local out
+    # verify exits 0 on unknown keys and bad values (it only warns); any output at all is a failure.
+    out=$(cd "$units" && systemd-analyze verify cvm-control.service cvm-bootstrapped.path cvm-bootstrapped.target 2>&1) \
+      && [ -z "$out" ] || { echo "$out"; return 1; }
+  }
+  run "systemd-analyze verify deploy/cvm-control.service cvm-bootstrapped.{path,target} ($(systemd-analyze --version | head -1))" verify_units
+  # The properties the deployment relies on, as systemd parsed them.
+  unit_props() {
+    local f=$units/cvm-control.service
+    grep -qx 'RuntimeDirectory=cvm' "$f" && grep -qx 'RuntimeDirectoryMode=0755' "$f" &&
+      grep -qx 'RuntimeDirectoryPreserve=yes' "$f" && grep -qx 'Restart=on-failure' "$f" &&
+      grep -qx 'KillMode=mixed' "$f" && grep -q -- '--log-format json' "$f" &&
+      [ "$(sed -n 's/^TimeoutStopSec=\([0-9]*\)s$/\1/p' "$f")" -gt 80 ] &&
+      ! grep -qE '^(Protect(Home|System|KernelTunables|KernelModules|KernelLogs|ControlGroups|Proc)|PrivateTmp|PrivateDevices|PrivateMounts|ReadOnlyPaths|InaccessiblePaths|TemporaryFileSystem|BindPaths|MountFlags)=' "$f"
+  }
+  run "unit: RuntimeDirectory=cvm 0755 preserved, Restart=on-failure, KillMode=mixed, TimeoutStopSec > 80 s, JSON logs, no mount namespace" unit_props
+  rm -rf "$units"
+else
+  skip "systemd-analyze verify: systemd-analyze is not installed (Debian: part of the systemd package, too heavy to pull into a container for a lint)"
+fi
+
+echo "packaging checks: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]

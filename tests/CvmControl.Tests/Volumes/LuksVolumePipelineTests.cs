@@ -1,3 +1,4 @@
+using CvmControl.Tests.Fakes;
 using CvmControl.Volumes;
 
 namespace CvmControl.Tests.Volumes;
@@ -6,6 +7,19 @@ public sealed class LuksVolumePipelineTests : IDisposable
 {
     private readonly PipelineHarness _h = new();
     private static readonly Passphrase Pass = new("correct horse\nbattery");
+
+    /// <summary>vol-0aaa111 as nvme1n1, already LUKS with the given slots (and, optionally, a filesystem inside).</summary>
+    private FakeDiskWorld.Disk ExistingLuks(IReadOnlyDictionary<int, string> slots, string? fileSystem = "ext4")
+    {
+        var disk = _h.Attach("vol-0aaa111", "nvme1n1");
+        disk.IsLuks = true;
+        foreach (var (slot, passphrase) in slots)
+        {
+            disk.Slots[slot] = passphrase;
+        }
+        disk.FileSystem = fileSystem;
+        return disk;
+    }
 
     [Fact]
     public async Task Blank_device_is_formatted_opened_made_ext4_and_mounted()
@@ -73,9 +87,7 @@ public sealed class LuksVolumePipelineTests : IDisposable
     [Fact]
     public async Task A_forged_cipher_null_segment_is_rejected_and_never_opened()
     {
-        var disk = _h.Attach("vol-0aaa111", "nvme1n1");
-        disk.IsLuks = true;
-        disk.Slots[0] = Pass.Value;
+        var disk = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value }, fileSystem: null);
         disk.SegmentCipher = "cipher_null-ecb";
 
         var outcome = await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None);
@@ -113,10 +125,7 @@ public sealed class LuksVolumePipelineTests : IDisposable
     [Fact]
     public async Task Existing_luks_volume_keeps_its_filesystem_through_fsck_and_resize()
     {
-        var disk = _h.Attach("vol-0aaa111", "nvme1n1");
-        disk.IsLuks = true;
-        disk.Slots[0] = Pass.Value;
-        disk.FileSystem = "ext4";
+        var disk = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value });
 
         (await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None)).Ok.Should().BeTrue();
 
@@ -130,13 +139,7 @@ public sealed class LuksVolumePipelineTests : IDisposable
     [Fact]
     public async Task Stale_keyslots_are_removed_with_authentication_and_the_opening_slot_is_kept()
     {
-        var disk = _h.Attach("vol-0aaa111", "nvme1n1");
-        disk.IsLuks = true;
-        disk.Slots[0] = "someone else's";
-        disk.Slots[1] = Pass.Value;
-        disk.Slots[2] = "stale 2";
-        disk.Slots[5] = "stale 5";
-        disk.FileSystem = "ext4";
+        var disk = ExistingLuks(new Dictionary<int, string> { [0] = "someone else's", [1] = Pass.Value, [2] = "stale 2", [5] = "stale 5" });
 
         (await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None)).Ok.Should().BeTrue();
 
@@ -150,13 +153,7 @@ public sealed class LuksVolumePipelineTests : IDisposable
     [Fact]
     public async Task Reopening_with_three_stale_slots_costs_one_kdf_run_per_removed_slot_plus_the_open()
     {
-        var disk = _h.Attach("vol-0aaa111", "nvme1n1");
-        disk.IsLuks = true;
-        disk.Slots[0] = Pass.Value;
-        disk.Slots[1] = "stale 1";
-        disk.Slots[2] = "stale 2";
-        disk.Slots[3] = "stale 3";
-        disk.FileSystem = "ext4";
+        var disk = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value, [1] = "stale 1", [2] = "stale 2", [3] = "stale 3" });
 
         (await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None)).Ok.Should().BeTrue();
 
@@ -168,13 +165,7 @@ public sealed class LuksVolumePipelineTests : IDisposable
     [Fact]
     public async Task Stale_slots_below_the_bootstrap_slot_cost_more_because_kills_ignore_priority()
     {
-        var disk = _h.Attach("vol-0aaa111", "nvme1n1");
-        disk.IsLuks = true;
-        disk.Slots[0] = "stale 0";
-        disk.Slots[1] = "stale 1";
-        disk.Slots[2] = Pass.Value;
-        disk.Slots[3] = "stale 3";
-        disk.FileSystem = "ext4";
+        var disk = ExistingLuks(new Dictionary<int, string> { [0] = "stale 0", [1] = "stale 1", [2] = Pass.Value, [3] = "stale 3" });
 
         (await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None)).Ok.Should().BeTrue();
 
@@ -188,10 +179,7 @@ public sealed class LuksVolumePipelineTests : IDisposable
     [Fact]
     public async Task A_failed_slot_removal_is_logged_not_fatal()
     {
-        var disk = _h.Attach("vol-0aaa111", "nvme1n1");
-        disk.IsLuks = true;
-        disk.Slots[0] = Pass.Value;
-        disk.Slots[1] = "stale";
+        var disk = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value, [1] = "stale" }, fileSystem: null);
         _h.World.Override = spec => spec.Arguments[0] == "luksKillSlot" ? new CvmControl.OS.ProcessResult(5, "", "Device busy.", TimeSpan.Zero) : null;
 
         (await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None)).Ok.Should().BeTrue();
@@ -200,9 +188,7 @@ public sealed class LuksVolumePipelineTests : IDisposable
     [Fact]
     public async Task Wrong_passphrase_for_an_existing_volume_fails_with_cryptsetups_words()
     {
-        var disk = _h.Attach("vol-0aaa111", "nvme1n1");
-        disk.IsLuks = true;
-        disk.Slots[0] = "the real one";
+        var disk = ExistingLuks(new Dictionary<int, string> { [0] = "the real one" }, fileSystem: null);
 
         var outcome = await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None);
 
@@ -251,10 +237,7 @@ public sealed class LuksVolumePipelineTests : IDisposable
     [Fact]
     public async Task Foreign_filesystem_inside_the_mapping_is_refused_not_reformatted()
     {
-        var disk = _h.Attach("vol-0aaa111", "nvme1n1");
-        disk.IsLuks = true;
-        disk.Slots[0] = Pass.Value;
-        disk.FileSystem = "xfs";
+        var disk = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value }, fileSystem: "xfs");
 
         var outcome = await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None);
 
@@ -265,10 +248,7 @@ public sealed class LuksVolumePipelineTests : IDisposable
     [Fact]
     public async Task Fsck_that_cannot_fix_the_filesystem_fails_the_volume_with_its_stderr()
     {
-        var disk = _h.Attach("vol-0aaa111", "nvme1n1");
-        disk.IsLuks = true;
-        disk.Slots[0] = Pass.Value;
-        disk.FileSystem = "ext4";
+        var disk = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value });
         disk.FsckExit = 4;
 
         var outcome = await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None);
@@ -281,10 +261,7 @@ public sealed class LuksVolumePipelineTests : IDisposable
     [Fact]
     public async Task Fsck_that_corrected_errors_still_succeeds()
     {
-        var disk = _h.Attach("vol-0aaa111", "nvme1n1");
-        disk.IsLuks = true;
-        disk.Slots[0] = Pass.Value;
-        disk.FileSystem = "ext4";
+        var disk = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value });
         disk.FsckExit = 1;
 
         (await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None)).Ok.Should().BeTrue();

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using CvmControl.OS;
 using CvmControl.Volumes;
@@ -154,29 +153,6 @@ internal sealed partial class Cryptsetup(IProcessRunner runner)
                 StandardInput = System.Text.Encoding.UTF8.GetBytes(tokenJson),
                 Timeout = TimeSpan.FromSeconds(60),
             }, cancellationToken);
-
-    /// <summary>Active keyslot numbers, from the LUKS2 JSON metadata.</summary>
-    public async Task<IReadOnlyList<int>> KeyslotsAsync(string device, CancellationToken cancellationToken)
-    {
-        var result = await runner.RunCheckedAsync("luksDump failed",
-            new ProcessSpec("cryptsetup", ["luksDump", "--dump-json-metadata", device]) { Timeout = TimeSpan.FromSeconds(60) }, cancellationToken);
-        return ParseKeyslots(result.StandardOutput);
-    }
-
-    internal static IReadOnlyList<int> ParseKeyslots(string json)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(json);
-            return [.. document.RootElement.GetProperty("keyslots").EnumerateObject()
-                .Select(p => int.Parse(p.Name, NumberStyles.None, CultureInfo.InvariantCulture))
-                .Order()];
-        }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or FormatException or OverflowException or InvalidOperationException)
-        {
-            throw new ToolFailure("luksDump failed", $"unreadable LUKS2 metadata: {ex.Message}", 0);
-        }
-    }
 
     internal static int? ParseSlot(ProcessResult result) =>
         UnlockedSlot().Match(result.StandardOutput + "\n" + result.StandardError) is { Success: true } match

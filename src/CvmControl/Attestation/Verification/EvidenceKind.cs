@@ -1,0 +1,7 @@
+namespace CvmControl.Attestation.Verification;
+
+internal enum EvidenceKind
+{
+    SevSnp,
+    Tdx,
+}

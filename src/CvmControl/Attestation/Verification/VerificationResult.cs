@@ -1,0 +1,26 @@
+namespace CvmControl.Attestation.Verification;
+
+/// <summary>
+/// The outcome of verifying one piece of evidence. Checks keep going after a failure where that
+/// is meaningful, so <see cref="Errors"/> lists every reason, not just the first.
+/// </summary>
+internal sealed class VerificationResult
+{
+    public EvidenceKind? Kind { get; set; }
+
+    /// <summary>Milan, Genoa or Turin for SEV-SNP; null for TDX or when no product could be established.</summary>
+    public string? Product { get; set; }
+
+    /// <summary><c>vcek</c>, <c>vlek</c> or <c>pck</c>.</summary>
+    public string? SigningKey { get; set; }
+
+    public byte[]? Measurement { get; set; }
+
+    public byte[]? ReportData { get; set; }
+
+    public List<string> Errors { get; } = [];
+
+    public bool Verified => Kind is not null && Errors.Count == 0;
+
+    public void Fail(string reason) => Errors.Add(reason);
+}

@@ -1,0 +1,130 @@
+using System.Buffers.Binary;
+using System.Formats.Asn1;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using CvmControl.Attestation.Verification;
+
+namespace CvmControl.Tests.Attestation.Fakes;
+
+/// <summary>
+/// A stand-in AMD: its own RSASSA-PSS ARK and ASK, a P-384 VCEK with AMD's extensions, and reports
+/// signed by that VCEK. The verifier accepts them only with <see cref="Anchors"/>, which pin this
+/// fake ARK in place of AMD's, so tests can produce reports with any REPORT_DATA, product or policy.
+/// </summary>
+internal sealed class FakeSnpReport : IDisposable
+{
+    private static readonly DateTimeOffset NotBefore = new(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset NotAfter = new(2040, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private readonly ECDsa _vcekKey = ECDsa.Create(ECCurve.NamedCurves.nistP384);
+    private readonly RSA _askKey;
+
+    public FakeSnpReport(string product = "Milan", byte[]? reportedTcb = null, byte[]? chipId = null, int hardwareIdLength = 64)
+    {
+        Product = product;
+        ReportedTcb = reportedTcb ?? [3, 0, 0, 0, 0, 0, 8, 115];
+        ChipId = chipId ?? RandomNumberGenerator.GetBytes(64);
+        using var arkKey = RSA.Create(2048);
+        _askKey = RSA.Create(2048);
+        Ark = SelfSignedCa($"ARK-{product}", arkKey);
+        Ask = IssuedCa($"SEV-{product}", _askKey, Ark, arkKey);
+        Vcek = IssueVcek(ReportedTcb, product, hardwareIdLength);
+        Anchors = new TrustAnchors(new Dictionary<string, string> { [product] = TrustAnchors.Sha256Hex(Ark.RawData) }, [], [Ask, Ark]);
+    }
+
+    public string Product { get; }
+
+    public byte[] ReportedTcb { get; }
+
+    public byte[] ChipId { get; }
+
+    public X509Certificate2 Ark { get; }
+
+    public X509Certificate2 Ask { get; }
+
+    public X509Certificate2 Vcek { get; }
+
+    /// <summary>Anchors that pin this fake ARK (and embed its ASK), instead of AMD's.</summary>
+    public TrustAnchors Anchors { get; }
+
+    public static readonly byte[] Measurement = Convert.FromHexString("5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed");
+
+    /// <summary>A version-3 report with this product's CPUID, signed by the fake VCEK.</summary>
+    public byte[] Create(ReadOnlySpan<byte> reportData, bool debug = false, uint version = 3)
+    {
+        var report = new byte[1184];
+        BinaryPrimitives.WriteUInt32LittleEndian(report, version);
+        BinaryPrimitives.WriteUInt64LittleEndian(report.AsSpan(0x008), 0x30000 | (debug ? 1UL << 19 : 0));
+        BinaryPrimitives.WriteUInt32LittleEndian(report.AsSpan(0x034), 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(report.AsSpan(0x048), 0); // SIGNING_KEY = VCEK
+        reportData.CopyTo(report.AsSpan(0x050, 64));
+        Measurement.CopyTo(report.AsSpan(0x090));
+        ReportedTcb.CopyTo(report.AsSpan(0x038)); // CURRENT_TCB
+        ReportedTcb.CopyTo(report.AsSpan(0x180));
+        (report[0x188], report[0x189], report[0x18A]) = Product switch
+        {
+            "Milan" => ((byte)0x19, (byte)0x01, (byte)0x01),
+            "Genoa" => ((byte)0x19, (byte)0x11, (byte)0x01),
+            _ => ((byte)0x1A, (byte)0x02, (byte)0x01),
+        };
+        ChipId.CopyTo(report.AsSpan(0x1A0));
+
+        var signature = _vcekKey.SignData(report.AsSpan(0, 0x2A0), HashAlgorithmName.SHA384, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        for (var component = 0; component < 2; component++)
+        {
+            var littleEndian = signature.AsSpan(48 * component, 48).ToArray();
+            littleEndian.AsSpan().Reverse();
+            littleEndian.CopyTo(report.AsSpan(0x2A0 + (72 * component)));
+        }
+        return report;
+    }
+
+    public void Dispose()
+    {
+        _vcekKey.Dispose();
+        _askKey.Dispose();
+    }
+
+    private static X509Certificate2 SelfSignedCa(string commonName, RSA key)
+    {
+        var request = new CertificateRequest(Name(commonName), key, HashAlgorithmName.SHA384, RSASignaturePadding.Pss);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        return request.CreateSelfSigned(NotBefore, NotAfter);
+    }
+
+    private static X509Certificate2 IssuedCa(string commonName, RSA key, X509Certificate2 issuer, RSA issuerKey)
+    {
+        var request = new CertificateRequest(Name(commonName), key, HashAlgorithmName.SHA384, RSASignaturePadding.Pss);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
+        var generator = X509SignatureGenerator.CreateForRSA(issuerKey, RSASignaturePadding.Pss);
+        return request.Create(issuer.SubjectName, generator, NotBefore, NotAfter, [1]);
+    }
+
+    /// <summary>
+    /// Another VCEK for the same key, with SPL extensions taken from <paramref name="tcb"/> read in
+    /// <paramref name="layout"/>'s TCB layout: a certificate for the wrong TCB, or read the wrong way.
+    /// </summary>
+    public X509Certificate2 IssueVcek(byte[] tcb, string layout, int hardwareIdLength = 64)
+    {
+        var request = new CertificateRequest(Name("SEV-VCEK"), _vcekKey, HashAlgorithmName.SHA384);
+        var tcbIsTurin = layout == "Turin";
+        (string Suffix, byte Value)[] spl = tcbIsTurin
+            ? [("1", tcb[1]), ("2", tcb[2]), ("3", tcb[3]), ("8", tcb[7]), ("9", tcb[0])]
+            : [("1", tcb[0]), ("2", tcb[1]), ("3", tcb[6]), ("8", tcb[7])];
+        foreach (var (suffix, value) in spl)
+        {
+            var integer = new AsnWriter(AsnEncodingRules.DER);
+            integer.WriteInteger(value);
+            request.CertificateExtensions.Add(new X509Extension($"1.3.6.1.4.1.3704.1.3.{suffix}", integer.Encode(), false));
+        }
+        var productName = new AsnWriter(AsnEncodingRules.DER);
+        productName.WriteCharacterString(UniversalTagNumber.IA5String, $"{Product}-B0");
+        request.CertificateExtensions.Add(new X509Extension("1.3.6.1.4.1.3704.1.2", productName.Encode(), false));
+        request.CertificateExtensions.Add(new X509Extension("1.3.6.1.4.1.3704.1.4", ChipId.AsSpan(0, hardwareIdLength).ToArray(), false));
+        var generator = X509SignatureGenerator.CreateForRSA(_askKey, RSASignaturePadding.Pss);
+        return request.Create(Ask.SubjectName, generator, NotBefore, NotAfter, [0]);
+    }
+
+    private static X500DistinguishedName Name(string commonName) =>
+        new($"CN={commonName}, O=Fake Micro Devices, OU=Tests");
+}

@@ -1,0 +1,280 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography.X509Certificates;
+using CvmControl.Attestation.Verification;
+using CvmControl.Attestation.Verification.Snp;
+using CvmControl.Tests.Attestation.Fakes;
+using FluentAssertions;
+using Xunit;
+
+namespace CvmControl.Tests.Attestation.Verification.Snp;
+
+public sealed class SnpVerifierTests
+{
+    private const string GoSevGuestMeasurement = "b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01";
+
+    private static readonly byte[] VlekReport = TestVectors.Read("test-vlek-report.bin");
+    private static readonly byte[] VcekReport = TestVectors.Read("attestation.bin");
+    private static readonly X509Certificate2 VlekCertificate = X509CertificateLoader.LoadCertificate(TestVectors.Read("test-vlek.der"));
+    private static readonly X509Certificate2 VcekCertificate = X509CertificateLoader.LoadCertificate(TestVectors.Read("vcek.testcer"));
+
+    private static VerificationOptions Options(X509Certificate2? certificate, DateTimeOffset? at = null, bool allowDebug = false) => new()
+    {
+        At = at ?? TestVectors.WhenAllValid,
+        AllowDebug = allowDebug,
+        ExtraCertificates = certificate is null ? [] : [certificate],
+    };
+
+    [Fact]
+    public void AWS_VLEK_report_verifies_through_the_ASVK_to_the_pinned_Milan_ARK()
+    {
+        var result = EvidenceVerifier.Verify(VlekReport, Options(VlekCertificate));
+
+        result.Errors.Should().BeEmpty();
+        result.Verified.Should().BeTrue();
+        result.Kind.Should().Be(EvidenceKind.SevSnp);
+        result.Product.Should().Be("Milan");
+        result.SigningKey.Should().Be("vlek");
+        result.ReportData.Should().Equal(VlekReport.AsSpan(0x50, 64).ToArray());
+        result.Measurement.Should().Equal(VlekReport.AsSpan(0x90, 48).ToArray());
+    }
+
+    [Fact]
+    public void VLEK_report_fails_after_the_VLEK_expired_and_says_so()
+    {
+        var result = EvidenceVerifier.Verify(VlekReport, Options(VlekCertificate, at: new DateTimeOffset(2026, 11, 21, 0, 0, 0, TimeSpan.Zero)));
+
+        result.Verified.Should().BeFalse();
+        result.Errors.Should().ContainSingle().Which.Should().Contain("expired at 2025-12-10T22:14:21Z");
+    }
+
+    [Fact]
+    public void Debug_VCEK_report_fails_by_default_for_its_policy_alone()
+    {
+        var result = EvidenceVerifier.Verify(VcekReport, Options(VcekCertificate));
+
+        result.Verified.Should().BeFalse();
+        result.Errors.Should().ContainSingle().Which.Should().Contain("DEBUG");
+        result.Product.Should().Be("Milan");
+        result.SigningKey.Should().Be("vcek");
+    }
+
+    [Fact]
+    public void Debug_VCEK_report_verifies_with_allow_debug_and_shows_the_stated_fields()
+    {
+        var result = EvidenceVerifier.Verify(VcekReport, Options(VcekCertificate, allowDebug: true));
+
+        result.Errors.Should().BeEmpty();
+        result.Verified.Should().BeTrue();
+        Convert.ToHexStringLower(result.Measurement!).Should().Be(GoSevGuestMeasurement);
+        result.ReportData.Should().Equal([1, 2, 3, 4, 5, .. new byte[59]]);
+    }
+
+    [Fact]
+    public void Every_single_byte_flip_in_the_signed_part_of_a_report_fails()
+    {
+        foreach (var (report, certificate) in new[] { (VlekReport, VlekCertificate), (VcekReport, VcekCertificate) })
+        {
+            var options = Options(certificate, allowDebug: true);
+            for (var offset = 0; offset < SnpReport.SignedLength; offset++)
+            {
+                var tampered = report.ToArray();
+                tampered[offset] ^= 0x01;
+                var result = EvidenceVerifier.Verify(tampered, options);
+                result.Verified.Should().BeFalse($"a flip at 0x{offset:x3} must not verify");
+            }
+        }
+    }
+
+    [Fact]
+    public void Every_truncation_of_a_report_fails_cleanly()
+    {
+        for (var length = 0; length < VlekReport.Length; length++)
+        {
+            var result = EvidenceVerifier.Verify(VlekReport.AsSpan(0, length), Options(VlekCertificate));
+            result.Verified.Should().BeFalse();
+            result.Errors.Should().NotBeEmpty();
+        }
+    }
+
+    [Fact]
+    public void A_report_fails_when_its_ARK_is_not_the_pinned_one()
+    {
+        var wrongPins = new Dictionary<string, string>(TrustAnchors.AmdArkPins) { ["Milan"] = new string('0', 64) };
+        var options = Options(VlekCertificate) with { Anchors = new TrustAnchors(wrongPins, [TrustAnchors.IntelSgxRootCaPin], TrustAnchors.Vendor.Embedded) };
+
+        var result = EvidenceVerifier.Verify(VlekReport, options);
+
+        result.Verified.Should().BeFalse();
+        result.Errors.Should().ContainSingle().Which.Should().Contain("'ARK-Milan' is not a pinned AMD root");
+    }
+
+    [Fact]
+    public void A_report_without_its_signing_certificate_fails_and_says_how_to_supply_it()
+    {
+        var result = EvidenceVerifier.Verify(VlekReport, Options(null));
+
+        result.Verified.Should().BeFalse();
+        result.Errors.Should().ContainSingle().Which.Should().Contain("no VLEK certificate").And.Contain("--cert");
+    }
+
+    [Fact]
+    public void A_VCEK_offered_for_a_VLEK_signed_report_fails()
+    {
+        var result = EvidenceVerifier.Verify(VlekReport, Options(VcekCertificate));
+
+        result.Verified.Should().BeFalse();
+        result.Errors.Should().Contain(e => e.Contains("KEY_INFO says a VLEK signed this report, but the certificate supplied is a VCEK", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Expected_report_data_must_match()
+    {
+        var good = EvidenceVerifier.Verify(VlekReport, Options(VlekCertificate) with { ExpectedReportData = VlekReport.AsSpan(0x50, 64).ToArray() });
+        var bad = EvidenceVerifier.Verify(VlekReport, Options(VlekCertificate) with { ExpectedReportData = new byte[64] });
+
+        good.Verified.Should().BeTrue();
+        bad.Verified.Should().BeFalse();
+        bad.Errors.Should().ContainSingle().Which.Should().StartWith("REPORT_DATA does not match the expected value");
+    }
+
+    [Fact]
+    public void Expected_measurement_must_match()
+    {
+        var good = EvidenceVerifier.Verify(VcekReport, Options(VcekCertificate, allowDebug: true) with { ExpectedMeasurement = Convert.FromHexString(GoSevGuestMeasurement) });
+        var bad = EvidenceVerifier.Verify(VcekReport, Options(VcekCertificate, allowDebug: true) with { ExpectedMeasurement = new byte[48] });
+
+        good.Verified.Should().BeTrue();
+        bad.Errors.Should().ContainSingle().Which.Should().StartWith("MEASUREMENT does not match");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_certificate_table_from_the_host_supplies_the_VLEK_in_either_GUID_byte_order(bool bigEndianGuids)
+    {
+        var asvk = TrustAnchors.Vendor.Embedded.Single(c => c.Subject.Contains("CN=SEV-VLEK-Milan", StringComparison.Ordinal));
+        var table = CertificateTable(bigEndianGuids, (SnpCertificateTable.Vlek, VlekCertificate.RawData), (SnpCertificateTable.AskOrAsvk, asvk.RawData));
+
+        var result = EvidenceVerifier.Verify(VlekReport, Options(null) with { CertificateTable = table });
+
+        result.Errors.Should().BeEmpty();
+        result.SigningKey.Should().Be("vlek");
+    }
+
+    [Fact]
+    public void A_certificate_table_entry_pointing_outside_the_table_is_an_error_not_an_exception()
+    {
+        var table = CertificateTable(true, (SnpCertificateTable.Vlek, VlekCertificate.RawData));
+        BinaryPrimitives.WriteUInt32LittleEndian(table.AsSpan(20), 1_000_000);
+
+        var result = EvidenceVerifier.Verify(VlekReport, Options(null) with { CertificateTable = table });
+
+        result.Verified.Should().BeFalse();
+        result.Errors.Should().Contain(e => e.Contains("lies outside", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Every_truncation_of_a_certificate_table_fails_cleanly()
+    {
+        var table = CertificateTable(true, (SnpCertificateTable.Vlek, VlekCertificate.RawData));
+        for (var length = 0; length < table.Length; length++)
+        {
+            var result = EvidenceVerifier.Verify(VlekReport, Options(null) with { CertificateTable = table[..length] });
+            result.Verified.Should().BeFalse();
+        }
+    }
+
+    [Theory]
+    [InlineData("Milan")]
+    [InlineData("Genoa")]
+    public void A_version_3_report_takes_its_product_from_CPUID(string product)
+    {
+        using var amd = new FakeSnpReport(product);
+        var reportData = Enumerable.Range(0, 64).Select(i => (byte)i).ToArray();
+
+        var result = EvidenceVerifier.Verify(amd.Create(reportData), Options(amd.Vcek) with { Anchors = amd.Anchors, ExpectedReportData = reportData });
+
+        result.Errors.Should().BeEmpty();
+        result.Product.Should().Be(product);
+        result.Measurement.Should().Equal(FakeSnpReport.Measurement);
+    }
+
+    [Fact]
+    public void A_Turin_report_uses_the_Turin_TCB_layout_and_8_byte_chip_id()
+    {
+        byte[] chipId = [.. Enumerable.Range(1, 8).Select(i => (byte)i), .. new byte[56]];
+        // FMC 1, BL 2, TEE 3, SNP 4, UCODE 9: in the Milan layout these bytes would read BL 1, TEE 2, SNP 0.
+        using var amd = new FakeSnpReport("Turin", reportedTcb: [1, 2, 3, 4, 0, 0, 0, 9], chipId: chipId, hardwareIdLength: 8);
+
+        var result = EvidenceVerifier.Verify(amd.Create(new byte[64]), Options(amd.Vcek) with { Anchors = amd.Anchors });
+
+        result.Errors.Should().BeEmpty();
+        result.Product.Should().Be("Turin");
+    }
+
+    [Fact]
+    public void A_VCEK_whose_SNP_SPL_differs_from_the_reported_TCB_fails_on_that_field_alone()
+    {
+        using var amd = new FakeSnpReport("Genoa", reportedTcb: [3, 0, 0, 0, 0, 0, 8, 115]);
+        var newerVcek = amd.IssueVcek([3, 0, 0, 0, 0, 0, 9, 115], layout: "Genoa");
+
+        var result = EvidenceVerifier.Verify(amd.Create(new byte[64]), Options(newerVcek) with { Anchors = amd.Anchors });
+
+        result.Errors.Should().ContainSingle().Which.Should().Be("SNP SPL is 9 in 'SEV-VCEK' but 8 in REPORTED_TCB");
+    }
+
+    [Fact]
+    public void A_Turin_report_read_with_the_Milan_TCB_layout_would_not_match_its_VCEK()
+    {
+        byte[] tcb = [1, 2, 3, 4, 0, 0, 0, 9];
+        using var turin = new FakeSnpReport("Turin", reportedTcb: tcb, chipId: [.. new byte[] { 9, 9, 9, 9, 9, 9, 9, 9 }, .. new byte[56]], hardwareIdLength: 8);
+        var milanReadingVcek = turin.IssueVcek(tcb, layout: "Milan", hardwareIdLength: 8);
+
+        var right = EvidenceVerifier.Verify(turin.Create(new byte[64]), Options(turin.Vcek) with { Anchors = turin.Anchors });
+        var wrong = EvidenceVerifier.Verify(turin.Create(new byte[64]), Options(milanReadingVcek) with { Anchors = turin.Anchors });
+
+        right.Errors.Should().BeEmpty();
+        wrong.Errors.Should().Contain(e => e.StartsWith("bootloader SPL is 1", StringComparison.Ordinal))
+            .And.Contain(e => e.StartsWith("SNP SPL is 0", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_VCEK_for_another_chip_fails_on_the_hardware_id()
+    {
+        using var amd = new FakeSnpReport("Milan");
+        var report = amd.Create(new byte[64]);
+        report[0x1A0] ^= 0xFF; // CHIP_ID is signed, so this also breaks the signature: both must be reported.
+
+        var result = EvidenceVerifier.Verify(report, Options(amd.Vcek) with { Anchors = amd.Anchors });
+
+        result.Errors.Should().Contain(e => e.Contains("does not match the report's CHIP_ID", StringComparison.Ordinal));
+        result.Errors.Should().Contain(e => e.Contains("report signature does not verify", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_fake_AMD_chain_fails_against_the_real_pins()
+    {
+        using var amd = new FakeSnpReport("Milan");
+
+        var result = EvidenceVerifier.Verify(amd.Create(new byte[64]), Options(amd.Vcek) with { ExtraCertificates = [amd.Vcek, amd.Ask, amd.Ark] });
+
+        result.Verified.Should().BeFalse();
+        result.Errors.Should().Contain(e => e.Contains("is not a pinned AMD root", StringComparison.Ordinal));
+    }
+
+    private static byte[] CertificateTable(bool bigEndianGuids, params (Guid Kind, byte[] Der)[] entries)
+    {
+        var headerLength = (entries.Length + 1) * 24;
+        var table = new byte[headerLength + entries.Sum(e => e.Der.Length)];
+        var offset = headerLength;
+        for (var i = 0; i < entries.Length; i++)
+        {
+            entries[i].Kind.TryWriteBytes(table.AsSpan(i * 24, 16), bigEndianGuids, out _);
+            BinaryPrimitives.WriteUInt32LittleEndian(table.AsSpan((i * 24) + 16), (uint)offset);
+            BinaryPrimitives.WriteUInt32LittleEndian(table.AsSpan((i * 24) + 20), (uint)entries[i].Der.Length);
+            entries[i].Der.CopyTo(table, offset);
+            offset += entries[i].Der.Length;
+        }
+        return table;
+    }
+}

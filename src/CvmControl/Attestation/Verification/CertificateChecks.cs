@@ -27,6 +27,13 @@ internal static class CertificateChecks
         }
         var collection = new X509Certificate2Collection();
         collection.ImportFromPem(System.Text.Encoding.ASCII.GetString(derOrPem).TrimEnd('\0'));
+        // ImportFromPem skips a block it cannot decode; a chain missing its first link must not
+        // silently promote the next certificate to leaf.
+        var blocks = derOrPem.AsSpan().Count("-----BEGIN CERTIFICATE-----"u8);
+        if (collection.Count != blocks)
+        {
+            throw new CryptographicException($"{blocks} PEM certificate blocks, but only {collection.Count} could be read");
+        }
         return [.. collection];
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
-using CvmControl.Hosting;
+using CvmControl.Attestation.Client;
+using CvmControl.Attestation.Verification;
 
 namespace CvmControl.Cli;
 
@@ -8,13 +9,17 @@ internal static class CvmControlCommand
 {
     public const int UsageError = 2;
 
-    public static RootCommand Create(Func<string, string?> getEnv, TextWriter stderr, Func<DaemonSettings, CancellationToken, Task<int>> run)
+    /// <summary>How long online verification waits for a daemon.</summary>
+    public static readonly TimeSpan VerifyTimeout = TimeSpan.FromSeconds(30);
+
+    public static RootCommand Create(Func<string, string?> getEnv, TextWriter stdout, TextWriter stderr, Func<DaemonSettings, CancellationToken, Task<int>> run, Func<VerifyRunner>? verifyRunner = null)
     {
         var root = new RootCommand("cvm-control bootstraps a Confidential VM over HTTPS: env and secret files, LUKS2 data volumes, passphrase rotation, shutdown.");
         foreach (var setting in SettingsOptions.All)
         {
             root.Options.Add(setting.Option);
         }
+        root.Subcommands.Add(VerifyCommand.Create(stdout, stderr, verifyRunner ?? (() => new VerifyRunner(TrustAnchors.Vendor, TimeProvider.System, new AttestationFetcher(VerifyTimeout)))));
         root.SetAction(async (parse, cancellationToken) =>
         {
             var (settings, error) = SettingsOptions.Resolve(parse, getEnv);
@@ -28,9 +33,9 @@ internal static class CvmControlCommand
         return root;
     }
 
-    public static async Task<int> InvokeAsync(string[] args, Func<string, string?> getEnv, TextWriter stdout, TextWriter stderr, Func<DaemonSettings, CancellationToken, Task<int>> run)
+    public static async Task<int> InvokeAsync(string[] args, Func<string, string?> getEnv, TextWriter stdout, TextWriter stderr, Func<DaemonSettings, CancellationToken, Task<int>> run, Func<VerifyRunner>? verifyRunner = null)
     {
-        var root = Create(getEnv, stderr, run);
+        var root = Create(getEnv, stdout, stderr, run, verifyRunner);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

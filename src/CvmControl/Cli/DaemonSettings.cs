@@ -30,4 +30,7 @@ internal sealed record DaemonSettings
 
     /// <summary>PBKDF iteration time of new keyslots in ms; null keeps cryptsetup's default.</summary>
     public int? LuksIterTimeMs { get; init; }
+
+    /// <summary>The configfs-tsm report directory through which attestation evidence is obtained.</summary>
+    public string TsmDir { get; init; } = "/sys/kernel/config/tsm/report";
 }

@@ -74,7 +74,7 @@ internal static class SettingsOptions
             _ => (null, "must be json or text"),
         }),
         new("--run-dir", "CVM_CONTROL_RUN_DIR", "/run/cvm", "Runtime state directory: env files, secrets, bootstrap record", "dir", (raw, s) =>
-            raw.StartsWith('/') && raw != "/" && !raw.Any(char.IsControl) && Validation.MountPoints.IsNormalised(raw.TrimEnd('/'))
+            IsDirectoryPath(raw)
                 ? (s with { RunDir = raw.TrimEnd('/') }, null)
                 : (null, "must be an absolute, normalised path other than /")),
         new("--device-timeout", "CVM_CONTROL_DEVICE_TIMEOUT", "30s", "How long to wait for a volume's device to attach (e.g. 30s, 2m, 500ms)", "duration", (raw, s) =>
@@ -89,6 +89,10 @@ internal static class SettingsOptions
             int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms is >= 1 and <= 600_000
                 ? (s with { LuksIterTimeMs = ms }, null)
                 : (null, "must be a whole number of ms from 1 to 600000")),
+        new("--tsm-dir", "CVM_CONTROL_TSM_DIR", "/sys/kernel/config/tsm/report", "configfs-tsm report directory for attestation evidence (Linux 6.7 and later)", "dir", (raw, s) =>
+            IsDirectoryPath(raw)
+                ? (s with { TsmDir = raw.TrimEnd('/') }, null)
+                : (null, "must be an absolute, normalised path other than /")),
     ];
 
     /// <summary><c>30</c> and <c>30s</c> are seconds; <c>ms</c>, <c>m</c> and <c>h</c> suffixes also work.</summary>
@@ -118,6 +122,10 @@ internal static class SettingsOptions
         }
         return (settings, null);
     }
+
+    /// <summary>Absolute and normalised once trailing slashes go; <c>/</c> (or <c>//</c>) is refused.</summary>
+    private static bool IsDirectoryPath(string raw) =>
+        raw.StartsWith('/') && raw.TrimEnd('/') is { Length: > 0 } trimmed && !raw.Any(char.IsControl) && Validation.MountPoints.IsNormalised(trimmed);
 
     /// <summary>Full literals only: .NET also parses shorthands such as "1" or "127.1", which would surprise.</summary>
     private static bool IsIpLiteral(string raw, out IPAddress address)

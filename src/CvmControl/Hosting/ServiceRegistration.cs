@@ -1,3 +1,6 @@
+using CvmControl.Attestation;
+using CvmControl.Attestation.Evidence;
+using CvmControl.Attestation.Platform;
 using CvmControl.Cli;
 using CvmControl.Operations;
 using CvmControl.OS;
@@ -58,6 +61,15 @@ internal static class ServiceRegistration
         services.AddSingleton<BlankCheck>();
         services.AddSingleton<IVolumePipeline, LuksVolumePipeline>();
         services.AddSingleton<IPassphraseRotator, LuksPassphraseRotator>();
+
+        // Attestation: the platform is detected once at start from the real root; evidence comes
+        // through configfs-tsm, one request at a time.
+        services.AddSingleton<ITsmFileSystem>(new TsmFileSystem(settings.TsmDir));
+        services.AddSingleton(sp => new PlatformDetector("/", sp.GetRequiredService<ITsmFileSystem>()));
+        services.AddSingleton(sp => sp.GetRequiredService<PlatformDetector>().Detect());
+        services.AddHostedService<PlatformStartup>();
+        services.AddSingleton<IAttestationProvider, ConfigFsTsmProvider>();
+        services.AddSingleton<IAttestationService, AttestationService>();
         return services;
     }
 }

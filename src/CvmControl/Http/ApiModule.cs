@@ -10,6 +10,8 @@ internal static class ApiModule
         api.MapBootstrapApi();
         api.MapPassphraseApi();
         api.MapShutdownApi();
+        api.MapPlatformApi();
+        api.MapAttestationApi();
         return endpoints;
     }
 }

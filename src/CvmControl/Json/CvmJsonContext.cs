@@ -23,4 +23,8 @@ namespace CvmControl.Json;
 [JsonSerializable(typeof(ShutdownRequest))]
 [JsonSerializable(typeof(OperationStatusResponse))]
 [JsonSerializable(typeof(BootstrapRecord))]
+[JsonSerializable(typeof(VerifyReport))]
+[JsonSerializable(typeof(PlatformResponse))]
+[JsonSerializable(typeof(ConfigFsTsmStatus))]
+[JsonSerializable(typeof(AttestationResponse))]
 internal sealed partial class CvmJsonContext : JsonSerializerContext;

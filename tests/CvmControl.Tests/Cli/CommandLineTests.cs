@@ -38,6 +38,7 @@ public sealed class CommandLineTests
             LogLevel = LogLevel.Information,
             LogFormat = LogFormat.Json,
             RunDir = "/run/cvm",
+            TsmDir = "/sys/kernel/config/tsm/report",
         });
     }
 
@@ -91,6 +92,10 @@ public sealed class CommandLineTests
     [InlineData(new[] { "--run-dir", "relative/dir" }, "invalid --run-dir \"relative/dir\": must be an absolute, normalised path other than /")]
     [InlineData(new[] { "--run-dir", "/" }, "invalid --run-dir \"/\": must be an absolute, normalised path other than /")]
     [InlineData(new[] { "--run-dir", "/run/../etc" }, "invalid --run-dir \"/run/../etc\": must be an absolute, normalised path other than /")]
+    [InlineData(new[] { "--run-dir", "//" }, "invalid --run-dir \"//\": must be an absolute, normalised path other than /")]
+    [InlineData(new[] { "--tsm-dir", "sys/kernel/config/tsm/report" }, "invalid --tsm-dir \"sys/kernel/config/tsm/report\": must be an absolute, normalised path other than /")]
+    [InlineData(new[] { "--tsm-dir", "/" }, "invalid --tsm-dir \"/\": must be an absolute, normalised path other than /")]
+    [InlineData(new[] { "--tsm-dir", "/sys/kernel/config/tsm/../tsm/report" }, "invalid --tsm-dir \"/sys/kernel/config/tsm/../tsm/report\": must be an absolute, normalised path other than /")]
     [InlineData(new[] { "--address", "1" }, "invalid --address \"1\": not an IP address")]
     [InlineData(new[] { "--address", "127.1" }, "invalid --address \"127.1\": not an IP address")]
     public async Task Invalid_flag_prints_one_line_and_exits_2_without_starting(string[] args, string message)
@@ -108,6 +113,17 @@ public sealed class CommandLineTests
         (await run.Invoke([], new() { ["CVM_CONTROL_PORT"] = "abc" })).Should().Be(2);
         run.Err.ToString().Should().Be("cvm-control: invalid CVM_CONTROL_PORT \"abc\": must be a whole number from 1 to 65535\n");
         run.Settings.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Tsm_dir_comes_from_the_flag_or_the_env_var_without_a_trailing_slash()
+    {
+        var run = new Run();
+        await run.Invoke([], new() { ["CVM_CONTROL_TSM_DIR"] = "/tmp/tsm/report/" });
+        run.Settings!.TsmDir.Should().Be("/tmp/tsm/report");
+
+        await run.Invoke(["--tsm-dir", "/mnt/config/tsm/report"], new() { ["CVM_CONTROL_TSM_DIR"] = "/tmp/tsm/report" });
+        run.Settings!.TsmDir.Should().Be("/mnt/config/tsm/report");
     }
 
     [Theory]
@@ -173,6 +189,7 @@ public sealed class CommandLineTests
             ("--log-level", "CVM_CONTROL_LOG_LEVEL", "info"),
             ("--log-format", "CVM_CONTROL_LOG_FORMAT", "json"),
             ("--run-dir", "CVM_CONTROL_RUN_DIR", "/run/cvm"),
+            ("--tsm-dir", "CVM_CONTROL_TSM_DIR", "/sys/kernel/config/tsm/report"),
         })
         {
             help.Should().Contain(flag).And.Contain($"[env: {env}] [default: {def}]");

@@ -1,3 +1,5 @@
+using CvmControl.Attestation.Evidence;
+using CvmControl.Attestation.Platform;
 using CvmControl.Cli;
 using CvmControl.Hosting;
 using CvmControl.OS;
@@ -14,7 +16,8 @@ using Microsoft.Extensions.Hosting;
 namespace CvmControl.Tests.Http;
 
 /// <summary>
-/// The daemon in-process over TestServer, with fakes for disks, mounts and systemctl and a private run dir.
+/// The daemon in-process over TestServer, with fakes for disks, mounts, systemctl and configfs-tsm, a private
+/// run dir, and a fake machine root for the platform detector.
 /// The host is composed by <see cref="DaemonHost.Build"/>, exactly as <c>Main</c> composes it; only the
 /// entry point's command-line parsing is bypassed (System.CommandLine rightly rejects the arguments that
 /// WebApplicationFactory injects).
@@ -35,6 +38,15 @@ internal sealed class CvmControlFactory : WebApplicationFactory<Program>
     public FakePowerControl Power { get; } = new();
 
     public FakeMountTable Mounts { get; } = new();
+
+    /// <summary>The configfs-tsm the daemon sees; by default an SNP guest serving the real report. Replace it in <c>arrange</c>.</summary>
+    public FakeTsm Tsm { get; set; } = new();
+
+    /// <summary>The root the platform detector reads /proc and /dev under; empty unless <c>arrange</c> fills it.</summary>
+    public FakeRoot Root { get; } = new();
+
+    /// <summary>When set in <c>arrange</c>, replaces the configfs-tsm provider altogether.</summary>
+    public IAttestationProvider? Provider { get; set; }
 
     /// <summary>Everything the daemon logged, as JSON lines.</summary>
     public string Log
@@ -60,6 +72,15 @@ internal sealed class CvmControlFactory : WebApplicationFactory<Program>
             services.AddSingleton<IPowerControl>(Power);
             services.RemoveAll<IMountTable>();
             services.AddSingleton<IMountTable>(Mounts);
+            services.RemoveAll<ITsmFileSystem>();
+            services.AddSingleton<ITsmFileSystem>(Tsm);
+            services.RemoveAll<PlatformDetector>();
+            services.AddSingleton(sp => new PlatformDetector(Root.Path, sp.GetRequiredService<ITsmFileSystem>()));
+            if (Provider is not null)
+            {
+                services.RemoveAll<IAttestationProvider>();
+                services.AddSingleton(Provider);
+            }
         });
         app.Start();
         return app;
@@ -71,6 +92,7 @@ internal sealed class CvmControlFactory : WebApplicationFactory<Program>
         if (disposing)
         {
             RunDir.Dispose();
+            Root.Dispose();
         }
     }
 }

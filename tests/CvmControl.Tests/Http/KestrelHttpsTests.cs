@@ -1,11 +1,15 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using CvmControl.Api.V1;
+using CvmControl.Attestation.Evidence;
+using CvmControl.Attestation.Platform;
 using CvmControl.Cli;
 using CvmControl.Hosting;
+using CvmControl.Json;
 using CvmControl.OS;
 using CvmControl.Provisioning;
 using CvmControl.Tests.Fakes;
@@ -21,26 +25,15 @@ namespace CvmControl.Tests.Http;
 /// <summary>The real server: Kestrel, HTTPS with the generated certificate, on 127.0.0.1 and an ephemeral port.</summary>
 public sealed class KestrelHttpsTests : IAsyncLifetime
 {
-    private readonly TempDir _run = new();
-    private readonly FakeVolumeBackend _volumes = new();
+    private LoopbackDaemon _daemon = null!;
     private WebApplication _app = null!;
+    private FakeVolumeBackend _volumes = null!;
     private Uri _base = null!;
 
     public async Task InitializeAsync()
     {
-        var settings = new DaemonSettings { Address = IPAddress.Loopback, Port = 0, TlsCommonName = "cvm.test", RunDir = _run.Path };
-        _app = DaemonHost.Build(settings, DaemonLogging.Create(settings, TextWriter.Null), b =>
-        {
-            b.Services.RemoveAll<IVolumePipeline>();
-            b.Services.AddSingleton<IVolumePipeline>(_volumes);
-            b.Services.RemoveAll<IPowerControl>();
-            b.Services.AddSingleton<IPowerControl>(new FakePowerControl());
-            b.Services.RemoveAll<IMountTable>();
-            b.Services.AddSingleton<IMountTable>(new FakeMountTable());
-        });
-        await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        _base = new Uri(address);
+        _daemon = await LoopbackDaemon.StartAsync();
+        (_app, _volumes, _base) = (_daemon.App, _daemon.Volumes, _daemon.Url);
     }
 
     private HttpClient Client(Action<X509Certificate2, SslProtocols>? seen = null, SslProtocols protocols = SslProtocols.None)
@@ -126,9 +119,27 @@ public sealed class KestrelHttpsTests : IAsyncLifetime
         _volumes.StoppingSeen.Should().BeTrue("the operation was told to stop before its next step");
     }
 
+    [Fact]
+    public async Task Attestation_binds_the_key_of_the_certificate_seen_in_the_tls_handshake()
+    {
+        X509Certificate2? certificate = null;
+        using var client = Client((c, _) => certificate = c);
+        var nonce = RandomNumberGenerator.GetBytes(32);
+
+        var response = await client.Get($"/api/v1/attestation?nonce={Convert.ToHexStringLower(nonce)}");
+
+        await response.ShouldBe(HttpStatusCode.OK);
+        var body = (await response.Content.ReadFromJsonAsync(CvmJsonContext.Default.AttestationResponse))!;
+        certificate.Should().NotBeNull();
+        var seenSpki = SHA256.HashData(certificate!.PublicKey.ExportSubjectPublicKeyInfo());
+        body.TlsSpkiSha256.Should().Be(Convert.ToHexStringLower(seenSpki));
+        body.ReportData.Should().Be(Convert.ToHexStringLower(
+            SHA512.HashData([.. "cvm-control-attestation-v1"u8, .. nonce, .. seenSpki])));
+        FakeTsm.ReportDataOfSnp(Convert.FromBase64String(body.Evidence)).Should().Equal(Convert.FromHexString(body.ReportData));
+    }
+
     public async Task DisposeAsync()
     {
-        await _app.DisposeAsync();
-        _run.Dispose();
+        await _daemon.DisposeAsync();
     }
 }

@@ -261,14 +261,14 @@ internal static class SnpVerifier
         }
         try
         {
-            var value = AsnDecoder.ReadInteger(raw, AsnEncodingRules.DER, out var consumed);
+            var certified = AsnDecoder.ReadInteger(raw, AsnEncodingRules.DER, out var consumed);
             if (consumed != raw.Length)
             {
                 throw new AsnContentException("trailing bytes after the INTEGER");
             }
-            if (value != reported)
+            if (certified != reported)
             {
-                result.Fail($"{name} SPL is {value} in {CertificateChecks.Describe(leaf)} but {reported} in REPORTED_TCB");
+                result.Fail($"{name} SPL is {certified} in {CertificateChecks.Describe(leaf)} but {reported} in REPORTED_TCB");
             }
         }
         catch (AsnContentException ex)

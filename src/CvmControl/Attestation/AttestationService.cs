@@ -1,0 +1,74 @@
+using System.Security.Cryptography.X509Certificates;
+using CvmControl.Attestation.Evidence;
+using CvmControl.Attestation.Platform;
+
+namespace CvmControl.Attestation;
+
+/// <summary>Evidence bound to the daemon's TLS key and the caller's nonce, with the inputs a verifier needs.</summary>
+internal sealed record AttestationEvidence(string Provider, byte[] Evidence, byte[]? Certificates, byte[] ReportData, byte[] Nonce, byte[] TlsSpkiSha256);
+
+/// <summary>Evidence, or a typed failure with a short error and a detail for the client.</summary>
+internal sealed record AttestationOutcome(AttestationEvidence? Evidence, AttestationFailure? Failure, string? Error, string? Detail);
+
+internal interface IAttestationService
+{
+    /// <summary>
+    /// Evidence whose report data binds <paramref name="nonce"/> (16 to 64 bytes, already validated)
+    /// to the daemon's current TLS certificate.
+    /// </summary>
+    Task<AttestationOutcome> AttestAsync(byte[] nonce, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// One request at a time: attestation is rare, the PSP or quoting enclave behind the provider is a
+/// shared and slow resource, and one writer per moment keeps configfs-tsm's generation check meaningful.
+/// </summary>
+internal sealed partial class AttestationService(
+    IAttestationProvider provider,
+    X509Certificate2 certificate,
+    PlatformInfo platform,
+    ILogger<AttestationService> logger) : IAttestationService, IDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public async Task<AttestationOutcome> AttestAsync(byte[] nonce, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(nonce);
+        var spki = AttestationBinding.SpkiSha256(certificate);
+        var reportData = AttestationBinding.ComputeReportData(nonce, spki);
+
+        EvidenceResult result;
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            result = provider.GetEvidence(reportData);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        if (result.Evidence is not { } evidence)
+        {
+            var failure = result.Failure ?? AttestationFailure.ProviderFailed;
+            var detail = failure == AttestationFailure.NoProvider ? $"{result.Detail} (platform: tee {platform.TeeName}, {platform.TeeSource})" : result.Detail;
+            LogFailed(logger, failure, result.Error ?? "", detail ?? "");
+            return new AttestationOutcome(null, failure, result.Error ?? "attestation failed", detail);
+        }
+
+        LogAttested(logger, evidence.Provider, nonce.Length);
+        return new AttestationOutcome(
+            new AttestationEvidence(evidence.Provider, evidence.Report, evidence.AuxBlob, reportData, nonce, spki),
+            null,
+            null,
+            null);
+    }
+
+    public void Dispose() => _gate.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Attestation evidence from {Provider} for a {NonceBytes}-byte nonce")]
+    private static partial void LogAttested(ILogger logger, string provider, int nonceBytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Attestation failed ({Failure}): {Error}: {Detail}")]
+    private static partial void LogFailed(ILogger logger, AttestationFailure failure, string error, string detail);
+}

@@ -1,0 +1,126 @@
+using System.Net.Http.Json;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using CvmControl.Api.V1;
+using CvmControl.Json;
+
+namespace CvmControl.Attestation.Client;
+
+/// <summary>
+/// Fetches evidence from a running daemon and captures the certificate its TLS handshake presented.
+/// The certificate is accepted whatever it is, because trust comes from the evidence, not from a
+/// CA; but it must be the only one seen, since the evidence has to be bound to the very key that
+/// terminated this connection.
+/// </summary>
+internal sealed class AttestationFetcher(TimeSpan timeout)
+{
+    public async Task<FetchedEvidence> FetchAsync(Uri server, byte[] nonce, CancellationToken cancellationToken)
+    {
+        var seen = new List<X509Certificate2>();
+        using var handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = 1,
+            AllowAutoRedirect = false,
+            UseProxy = false,
+            ConnectTimeout = timeout,
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                {
+                    if (certificate is null)
+                    {
+                        return false;
+                    }
+                    lock (seen)
+                    {
+                        seen.Add(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
+                    }
+                    return true;
+                },
+            },
+        };
+        using var client = new HttpClient(handler) { Timeout = timeout };
+        var uri = new Uri(server, $"/api/v1/attestation?nonce={Convert.ToHexStringLower(nonce)}");
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await client.GetAsync(uri, cancellationToken);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            throw new AttestationFetchException($"cannot fetch evidence from {server}: {Innermost(ex).Message}");
+        }
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new AttestationFetchException($"{server} answered {(int)response.StatusCode} {response.ReasonPhrase}: {await ErrorText(response, cancellationToken)}");
+            }
+            AttestationResponse? body;
+            try
+            {
+                body = await response.Content.ReadFromJsonAsync(CvmJsonContext.Default.AttestationResponse, cancellationToken);
+            }
+            catch (JsonException ex)
+            {
+                throw new AttestationFetchException($"{server} answered with malformed evidence JSON: {ex.Message}");
+            }
+            lock (seen)
+            {
+                var distinct = seen.Select(c => AttestationBinding.SpkiSha256(c)).Select(Convert.ToHexStringLower).Distinct().Count();
+                if (seen.Count == 0 || distinct != 1)
+                {
+                    throw new AttestationFetchException($"expected one TLS server key, saw {distinct}");
+                }
+                return Decode(body, seen[0], server);
+            }
+        }
+    }
+
+    private static FetchedEvidence Decode(AttestationResponse? body, X509Certificate2 certificate, Uri server)
+    {
+        if (body?.Evidence is not { Length: > 0 } evidence)
+        {
+            throw new AttestationFetchException($"{server} returned no evidence");
+        }
+        try
+        {
+            return new FetchedEvidence(
+                Convert.FromBase64String(evidence),
+                body.Certificates is { Length: > 0 } table ? Convert.FromBase64String(table) : null,
+                certificate,
+                body.Nonce,
+                body.TlsSpkiSha256);
+        }
+        catch (FormatException)
+        {
+            throw new AttestationFetchException($"{server} returned evidence that is not base64");
+        }
+    }
+
+    private static async Task<string> ErrorText(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var error = await response.Content.ReadFromJsonAsync(CvmJsonContext.Default.ErrorResponse, cancellationToken);
+            return error is null ? "(no body)" : error.Detail is null ? error.Error : $"{error.Error} ({error.Detail})";
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException)
+        {
+            return "(no JSON error body)";
+        }
+    }
+
+    private static Exception Innermost(Exception ex)
+    {
+        while (ex.InnerException is not null)
+        {
+            ex = ex.InnerException;
+        }
+        return ex;
+    }
+}

@@ -1,0 +1,8 @@
+namespace CvmControl.Attestation.Platform;
+
+internal enum TeeType
+{
+    None,
+    SevSnp,
+    Tdx,
+}

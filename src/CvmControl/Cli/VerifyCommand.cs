@@ -1,0 +1,211 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using CvmControl.Api.V1;
+using CvmControl.Attestation.Client;
+using CvmControl.Attestation.Verification;
+using CvmControl.Json;
+
+namespace CvmControl.Cli;
+
+/// <summary>
+/// <c>cvm-control verify</c>: checks a daemon's attestation online, or saved evidence offline.
+/// Exit 0 verified, 1 not verified (every reason printed), 2 usage error.
+/// </summary>
+internal static class VerifyCommand
+{
+    public const int Verified = 0;
+    public const int NotVerified = 1;
+
+    /// <summary>Evidence and certificates are small; anything bigger is not what the user meant.</summary>
+    private const long MaxInputBytes = 1 << 20;
+
+    private static readonly Option<string> Url = new("--url") { Description = "Verify a running daemon: https://HOST:PORT. Sends a fresh nonce and checks the evidence is bound to the TLS key this connection saw.", HelpName = "url" };
+    private static readonly Option<string> Evidence = new("--evidence") { Description = "Verify a saved SEV-SNP report or TDX quote offline", HelpName = "file" };
+    private static readonly Option<string> Certificates = new("--certificates") { Description = "SEV-SNP certificate table (the configfs-tsm auxblob) that came with the report", HelpName = "file" };
+    private static readonly Option<string[]> Cert = new("--cert") { Description = "An extra DER or PEM certificate, such as a VCEK or VLEK from AMD's KDS (repeatable)", HelpName = "file", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = false };
+    private static readonly Option<string> ExpectedReportData = new("--expected-report-data") { Description = "Offline: the 64 bytes REPORT_DATA must hold, as hex", HelpName = "hex" };
+    private static readonly Option<string> ExpectedMeasurement = new("--expected-measurement") { Description = "The launch measurement (SNP MEASUREMENT or TDX MRTD) published by the image builder, as hex", HelpName = "hex" };
+    private static readonly Option<string> At = new("--at") { Description = "Check certificate validity at this time instead of now (ISO 8601), for old evidence", HelpName = "time" };
+    private static readonly Option<bool> AllowDebug = new("--allow-debug") { Description = "Accept a guest whose policy allows the host to debug it" };
+    private static readonly Option<bool> JsonOutput = new("--json") { Description = "Print the result as one JSON object" };
+    private static readonly Option<bool> PrintPin = new("--print-pin") { Description = "Online: on success print only the verified key as sha256//BASE64, for curl --pinnedpubkey" };
+
+    public static Command Create(TextWriter stdout, TextWriter stderr, Func<VerifyRunner> runnerFactory)
+    {
+        var command = new Command("verify", "Verify a CVM's attestation: online against a running daemon (--url) or offline (--evidence), against pinned AMD and Intel roots.");
+        foreach (var option in new Option[] { Url, Evidence, Certificates, Cert, ExpectedReportData, ExpectedMeasurement, At, AllowDebug, JsonOutput, PrintPin })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var (inputs, error) = ReadInputs(parse);
+            if (error is not null)
+            {
+                await stderr.WriteLineAsync($"cvm-control verify: {error}");
+                return CvmControlCommand.UsageError;
+            }
+            var runner = runnerFactory();
+            VerifyReport report;
+            if (parse.GetValue(Url) is { } url)
+            {
+                report = await runner.VerifyOnlineAsync(new Uri(url), inputs!, cancellationToken);
+            }
+            else
+            {
+                report = runner.VerifyOffline(File.ReadAllBytes(parse.GetValue(Evidence)!), inputs!);
+            }
+            await Print(report, parse.GetValue(JsonOutput), parse.GetValue(PrintPin), stdout);
+            return report.Verified ? Verified : NotVerified;
+        });
+        return command;
+    }
+
+    private static (VerifyInputs? Inputs, string? Error) ReadInputs(ParseResult parse)
+    {
+        var url = parse.GetValue(Url);
+        var evidence = parse.GetValue(Evidence);
+        if ((url is null) == (evidence is null))
+        {
+            return (null, "give exactly one of --url (online) or --evidence FILE (offline)");
+        }
+        if (url is not null)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps || uri.PathAndQuery != "/")
+            {
+                return (null, $"--url must be https://HOST:PORT, not \"{url}\"");
+            }
+            if (parse.GetValue(ExpectedReportData) is not null)
+            {
+                return (null, "--expected-report-data is for offline checks; online, the report data is computed from this client's nonce and the TLS key it saw");
+            }
+        }
+        else if (parse.GetValue(PrintPin))
+        {
+            return (null, "--print-pin needs --url");
+        }
+        if (evidence is not null && ReadFile(evidence, "--evidence", out var fileError) is null)
+        {
+            return (null, fileError);
+        }
+
+        byte[]? table = null;
+        if (parse.GetValue(Certificates) is { } tablePath && (table = ReadFile(tablePath, "--certificates", out var tableError)) is null)
+        {
+            return (null, tableError);
+        }
+        var extra = new List<X509Certificate2>();
+        foreach (var path in parse.GetValue(Cert) ?? [])
+        {
+            var bytes = ReadFile(path, "--cert", out var certError);
+            if (bytes is null)
+            {
+                return (null, certError);
+            }
+            try
+            {
+                extra.AddRange(CertificateChecks.Load(bytes));
+            }
+            catch (CryptographicException ex)
+            {
+                return (null, $"--cert {path}: not a DER or PEM certificate ({ex.Message})");
+            }
+        }
+        var (reportData, reportDataError) = Hex(parse.GetValue(ExpectedReportData), "--expected-report-data", 64);
+        var (measurement, measurementError) = Hex(parse.GetValue(ExpectedMeasurement), "--expected-measurement", 48);
+        if ((reportDataError ?? measurementError) is { } hexError)
+        {
+            return (null, hexError);
+        }
+        DateTimeOffset? at = null;
+        if (parse.GetValue(At) is { } atText)
+        {
+            if (!DateTimeOffset.TryParse(atText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+            {
+                return (null, $"--at \"{atText}\" is not an ISO 8601 time (e.g. 2025-06-01 or 2025-06-01T12:00:00Z)");
+            }
+            at = parsed;
+        }
+        return (new VerifyInputs
+        {
+            CertificateTable = table,
+            ExtraCertificates = extra,
+            ExpectedReportData = reportData,
+            ExpectedMeasurement = measurement,
+            At = at,
+            AllowDebug = parse.GetValue(AllowDebug),
+        }, null);
+    }
+
+    private static byte[]? ReadFile(string path, string flag, out string? error)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            if (info.Exists && info.Length > MaxInputBytes)
+            {
+                error = $"{flag} {path}: {info.Length} bytes is too large for evidence or certificates";
+                return null;
+            }
+            error = null;
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            error = $"{flag} {path}: {ex.Message}";
+            return null;
+        }
+    }
+
+    private static (byte[]? Value, string? Error) Hex(string? text, string flag, int length)
+    {
+        if (text is null)
+        {
+            return (null, null);
+        }
+        try
+        {
+            var bytes = Convert.FromHexString(text);
+            return bytes.Length == length ? (bytes, null) : (null, $"{flag} must be {length} bytes ({length * 2} hex digits), not {bytes.Length}");
+        }
+        catch (FormatException)
+        {
+            return (null, $"{flag} is not hex");
+        }
+    }
+
+    private static async Task Print(VerifyReport report, bool json, bool pinOnly, TextWriter stdout)
+    {
+        if (json)
+        {
+            await stdout.WriteLineAsync(JsonSerializer.Serialize(report, CvmJsonContext.Default.VerifyReport));
+            return;
+        }
+        if (pinOnly && report.Verified)
+        {
+            await stdout.WriteLineAsync(report.PinnedPubkey);
+            return;
+        }
+        var what = report.Kind is null ? "evidence" : $"{report.Kind}{(report.Product is null ? "" : " " + report.Product)}, signed by {report.SigningKey?.ToUpperInvariant() ?? "?"}";
+        await stdout.WriteLineAsync(report.Verified ? $"verified: {what}" : $"NOT verified: {what}");
+        if (report.Measurement is not null)
+        {
+            await stdout.WriteLineAsync($"measurement: {report.Measurement}");
+        }
+        if (report.ReportData is not null)
+        {
+            await stdout.WriteLineAsync($"report_data: {report.ReportData}");
+        }
+        if (report.PinnedPubkey is not null)
+        {
+            await stdout.WriteLineAsync($"tls key: {report.PinnedPubkey} (curl --pinnedpubkey)");
+        }
+        foreach (var error in report.Errors)
+        {
+            await stdout.WriteLineAsync($"error: {error}");
+        }
+    }
+}

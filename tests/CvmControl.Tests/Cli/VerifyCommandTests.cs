@@ -1,0 +1,140 @@
+using System.Text.Json;
+using CvmControl.Cli;
+using CvmControl.Tests.Attestation;
+
+namespace CvmControl.Tests.Cli;
+
+public sealed class VerifyCommandTests
+{
+    private static string Vector(string name) => Path.Combine(TestVectors.Directory, name);
+
+    private static async Task<(int Exit, string Out, string Err)> Verify(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = await CvmControlCommand.InvokeAsync(["verify", .. args], _ => null, stdout, stderr, (_, _) => throw new InvalidOperationException("the daemon must not start"));
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public async Task Offline_VLEK_report_verifies_with_exit_0_and_the_documented_json()
+    {
+        var (exit, stdout, stderr) = await Verify("--evidence", Vector("test-vlek-report.bin"), "--cert", Vector("test-vlek.der"), "--at", "2025-06-01", "--json");
+
+        stderr.Should().BeEmpty();
+        exit.Should().Be(0);
+        using var json = JsonDocument.Parse(stdout);
+        var root = json.RootElement;
+        root.EnumerateObject().Select(p => p.Name).Should().Equal("verified", "kind", "product", "signing_key", "measurement", "report_data", "errors");
+        root.GetProperty("verified").GetBoolean().Should().BeTrue();
+        root.GetProperty("kind").GetString().Should().Be("sev-snp");
+        root.GetProperty("product").GetString().Should().Be("Milan");
+        root.GetProperty("signing_key").GetString().Should().Be("vlek");
+        root.GetProperty("measurement").GetString().Should().HaveLength(96);
+        root.GetProperty("report_data").GetString().Should().HaveLength(128);
+        root.GetProperty("errors").GetArrayLength().Should().Be(0);
+    }
+
+    [Theory]
+    [InlineData("tdx_prod_quote_SPR_E4.dat", new string[0])]
+    [InlineData("tdx_quote_4.dat", new[] { "--allow-debug" })]
+    public async Task Offline_TDX_quotes_verify_to_the_pinned_Intel_root(string quote, string[] extra)
+    {
+        var (exit, stdout, _) = await Verify(["--evidence", Vector(quote), "--at", "2026-01-01", "--json", .. extra]);
+
+        exit.Should().Be(0, stdout);
+        var root = JsonDocument.Parse(stdout).RootElement;
+        root.GetProperty("kind").GetString().Should().Be("tdx");
+        root.GetProperty("product").ValueKind.Should().Be(JsonValueKind.Null);
+        root.GetProperty("signing_key").GetString().Should().Be("pck");
+    }
+
+    [Fact]
+    public async Task Offline_expired_VLEK_exits_1_and_prints_the_reason()
+    {
+        var (exit, stdout, _) = await Verify("--evidence", Vector("test-vlek-report.bin"), "--cert", Vector("test-vlek.der"), "--at", "2026-01-01T00:00:00Z");
+
+        exit.Should().Be(1);
+        stdout.Should().StartWith("NOT verified: sev-snp Milan, signed by VLEK").And.Contain("error: 'SEV-VLEK' expired at 2025-12-10T22:14:21Z");
+    }
+
+    [Fact]
+    public async Task Offline_debug_report_exits_1_unless_debug_is_allowed()
+    {
+        var (refused, refusedOut, _) = await Verify("--evidence", Vector("attestation.bin"), "--cert", Vector("vcek.testcer"), "--json");
+        var (allowed, _, _) = await Verify("--evidence", Vector("attestation.bin"), "--cert", Vector("vcek.testcer"), "--allow-debug");
+
+        refused.Should().Be(1);
+        JsonDocument.Parse(refusedOut).RootElement.GetProperty("errors")[0].GetString().Should().Contain("DEBUG");
+        allowed.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Offline_wrong_expected_report_data_exits_1()
+    {
+        var (exit, stdout, _) = await Verify("--evidence", Vector("attestation.bin"), "--cert", Vector("vcek.testcer"), "--allow-debug", "--expected-report-data", new string('0', 128));
+
+        exit.Should().Be(1);
+        stdout.Should().Contain("error: REPORT_DATA does not match the expected value");
+    }
+
+    [Fact]
+    public async Task Every_reason_is_printed_not_just_the_first()
+    {
+        var (exit, stdout, _) = await Verify("--evidence", Vector("attestation.bin"), "--cert", Vector("vcek.testcer"), "--at", "2035-01-01", "--expected-measurement", new string('0', 96), "--json");
+
+        exit.Should().Be(1);
+        var errors = JsonDocument.Parse(stdout).RootElement.GetProperty("errors").EnumerateArray().Select(e => e.GetString()).ToList();
+        errors.Should().Contain(e => e!.Contains("expired", StringComparison.Ordinal));
+        errors.Should().Contain(e => e!.Contains("DEBUG", StringComparison.Ordinal));
+        errors.Should().Contain(e => e!.StartsWith("MEASUREMENT does not match", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Garbage_evidence_exits_1_with_a_reason()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllBytesAsync(path, [0xde, 0xad, 0xbe, 0xef]);
+            var (exit, stdout, _) = await Verify("--evidence", path, "--json");
+
+            exit.Should().Be(1);
+            JsonDocument.Parse(stdout).RootElement.GetProperty("kind").ValueKind.Should().Be(JsonValueKind.Null);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData(new string[0], "give exactly one of --url")]
+    [InlineData(new[] { "--url", "https://127.0.0.1:9443", "--evidence", "x" }, "give exactly one of --url")]
+    [InlineData(new[] { "--url", "http://127.0.0.1:9443" }, "--url must be https://HOST:PORT")]
+    [InlineData(new[] { "--url", "https://127.0.0.1:9443", "--expected-report-data", "00" }, "--expected-report-data is for offline checks")]
+    [InlineData(new[] { "--evidence", "/nonexistent/report.bin" }, "--evidence /nonexistent/report.bin:")]
+    [InlineData(new[] { "--evidence", "VECTOR", "--expected-report-data", "zz" }, "--expected-report-data is not hex")]
+    [InlineData(new[] { "--evidence", "VECTOR", "--expected-measurement", "00" }, "--expected-measurement must be 48 bytes")]
+    [InlineData(new[] { "--evidence", "VECTOR", "--at", "yesterday" }, "--at \"yesterday\" is not an ISO 8601 time")]
+    [InlineData(new[] { "--evidence", "VECTOR", "--cert", "VECTOR" }, "not a DER or PEM certificate")]
+    [InlineData(new[] { "--evidence", "VECTOR", "--print-pin" }, "--print-pin needs --url")]
+    public async Task Usage_errors_exit_2_with_one_line(string[] args, string message)
+    {
+        var (exit, stdout, stderr) = await Verify([.. args.Select(a => a == "VECTOR" ? Vector("attestation.bin") : a)]);
+
+        exit.Should().Be(2);
+        stdout.Should().BeEmpty();
+        stderr.Should().StartWith("cvm-control verify: ").And.Contain(message);
+        stderr.TrimEnd('\n').Should().NotContain("\n");
+    }
+
+    [Fact]
+    public async Task An_unknown_verify_flag_is_a_usage_error()
+    {
+        var (exit, _, stderr) = await Verify("--evidence", Vector("attestation.bin"), "--frobnicate");
+
+        exit.Should().Be(2);
+        stderr.Should().Contain("--frobnicate");
+    }
+}

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -14,33 +15,55 @@ namespace CvmControl.Hosting;
 /// </summary>
 internal sealed class JsonLogFormatter : ITextFormatter
 {
+    /// <summary>Above this, a thread's scratch buffers are dropped after use rather than kept.</summary>
+    private const int KeepBytes = 16 * 1024;
+
+    // Log lines are never HTML: keep quotes and '+' readable.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    // One request log line per request: reusing the buffers per thread keeps a busy daemon's
+    // allocation (and so its RSS before the next gen0 collection) close to bare Kestrel's.
+    [ThreadStatic]
+    private static Scratch? t_scratch;
+
     public void Format(LogEvent logEvent, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(logEvent);
         ArgumentNullException.ThrowIfNull(output);
-        using var buffer = new MemoryStream();
-        // Log lines are never HTML: keep quotes and '+' readable.
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        var scratch = t_scratch ?? new Scratch();
+        t_scratch = null; // Not re-entrant: a sink that logs while formatting gets fresh buffers.
+        scratch.Bytes.ResetWrittenCount();
+        scratch.Message.Clear();
+        var json = scratch.Json;
+        json.Reset(scratch.Bytes);
+
+        json.WriteStartObject();
+        Span<char> timestamp = stackalloc char[32];
+        logEvent.Timestamp.UtcDateTime.TryFormat(timestamp, out var length, "yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+        json.WriteString("timestamp", timestamp[..length]);
+        json.WriteString("level", LevelName(logEvent.Level));
+        RenderTo(logEvent, scratch.Message, scratch.MessageWriter);
+        json.WriteString("message", scratch.MessageChars());
+        json.WriteStartObject("properties");
+        foreach (var (name, value) in logEvent.Properties)
         {
-            json.WriteStartObject();
-            json.WriteString("timestamp", logEvent.Timestamp.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
-            json.WriteString("level", LevelName(logEvent.Level));
-            json.WriteString("message", Render(logEvent));
-            json.WriteStartObject("properties");
-            foreach (var (name, value) in logEvent.Properties)
-            {
-                json.WritePropertyName(name);
-                WriteValue(json, value);
-            }
-            json.WriteEndObject();
-            if (logEvent.Exception is { } exception)
-            {
-                json.WriteString("exception", exception.ToString());
-            }
-            json.WriteEndObject();
+            json.WritePropertyName(name);
+            WriteValue(json, value);
         }
-        output.Write(System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+        json.WriteEndObject();
+        if (logEvent.Exception is { } exception)
+        {
+            json.WriteString("exception", exception.ToString());
+        }
+        json.WriteEndObject();
+        json.Flush();
+
+        output.Write(scratch.Decode());
         output.Write('\n');
+        if (scratch.Bytes.Capacity <= KeepBytes && scratch.CharCapacity <= KeepBytes)
+        {
+            t_scratch = scratch;
+        }
     }
 
     /// <summary>Renders the message with string properties as plain text (Serilog would quote them).</summary>
@@ -48,6 +71,12 @@ internal sealed class JsonLogFormatter : ITextFormatter
     {
         var text = new StringBuilder();
         using var writer = new StringWriter(text, CultureInfo.InvariantCulture);
+        RenderTo(logEvent, text, writer);
+        return text.ToString();
+    }
+
+    private static void RenderTo(LogEvent logEvent, StringBuilder text, StringWriter writer)
+    {
         foreach (var token in logEvent.MessageTemplate.Tokens)
         {
             if (token is PropertyToken property
@@ -62,7 +91,50 @@ internal sealed class JsonLogFormatter : ITextFormatter
             }
         }
         writer.Flush();
-        return text.ToString();
+    }
+
+    private sealed class Scratch
+    {
+        private char[] _chars = new char[1024];
+
+        public Scratch()
+        {
+            Json = new Utf8JsonWriter(Bytes, WriterOptions);
+            MessageWriter = new StringWriter(Message, CultureInfo.InvariantCulture);
+        }
+
+        public ArrayBufferWriter<byte> Bytes { get; } = new(1024);
+
+        public Utf8JsonWriter Json { get; }
+
+        public StringBuilder Message { get; } = new(256);
+
+        public StringWriter MessageWriter { get; }
+
+        public int CharCapacity => _chars.Length;
+
+        public ReadOnlySpan<char> MessageChars()
+        {
+            Grow(Message.Length);
+            Message.CopyTo(0, _chars, Message.Length);
+            return _chars.AsSpan(0, Message.Length);
+        }
+
+        public ReadOnlySpan<char> Decode()
+        {
+            var bytes = Bytes.WrittenSpan;
+            Grow(Encoding.UTF8.GetMaxCharCount(bytes.Length));
+            var count = Encoding.UTF8.GetChars(bytes, _chars);
+            return _chars.AsSpan(0, count);
+        }
+
+        private void Grow(int needed)
+        {
+            if (_chars.Length < needed)
+            {
+                _chars = new char[Math.Max(needed, _chars.Length * 2)];
+            }
+        }
     }
 
     public static string LevelName(LogEventLevel level) => level switch

@@ -32,6 +32,27 @@ public sealed class JsonLogFormatterTests
     }
 
     [Fact]
+    public void Reused_buffers_never_carry_one_line_into_the_next()
+    {
+        var output = new StringWriter();
+        var huge = new string('x', 40_000);
+        using (var logger = DaemonLogging.Create(new DaemonSettings { LogFormat = LogFormat.Json }, output))
+        {
+            logger.Information("long {Text} héllo ✓", new string('y', 3000));
+            logger.Information("short");
+            logger.Error(new InvalidOperationException(huge), "failed {Path}", "/api/v1/status");
+            logger.Information("after the big one");
+        }
+
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Should().HaveCount(4);
+        var messages = lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("message").GetString()).ToList();
+        messages.Should().Equal($"long {new string('y', 3000)} héllo ✓", "short", "failed /api/v1/status", "after the big one");
+        JsonDocument.Parse(lines[2]).RootElement.GetProperty("exception").GetString().Should().Contain(huge);
+        JsonDocument.Parse(lines[3]).RootElement.GetProperty("properties").EnumerateObject().Should().BeEmpty();
+    }
+
+    [Fact]
     public void Text_format_writes_readable_lines()
     {
         var output = new StringWriter();

@@ -11,6 +11,17 @@ D1=$(readlink -f "$(guest_ebs_dev vol0aaa111)")
 D2=$(readlink -f "$(guest_ebs_dev vol0bbb222)")
 cvm_start || exit 1
 
+# A. Attestation on a real kernel without a TEE (no configfs-tsm, no guest driver): the platform says
+# so, evidence is refused with 501, and the online verifier fails with that reason.
+api GET /api/v1/platform
+check "A1 platform reports tee none on a plain VM" [ "$CODE:$(jget tee)" = "200:none" ]
+check "A1 platform reports the guest's kernel release" [ "$(jget kernel_release)" = "$(uname -r)" ]
+api GET "/api/v1/attestation?nonce=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+check "A1 attestation without a provider is 501" [ "$CODE" = 501 ]
+verify_out=$("$CVM_BIN" verify --url https://127.0.0.1:9443 --json); verify_rc=$?
+check "A1 verify --url exits 1 against a VM without a TEE ($verify_out)" [ "$verify_rc" = 1 ]
+check "A1 verify --url names the daemon's 501" grep -q 'answered 501' <<< "$verify_out"
+
 BOOT='{"user_id":"alice",
   "env":{"app.env":{"MODE":"prod","GREETING":"hi \"there\" $HOME `x` \\ end"}},
   "secret":{"db.env":{"DB_PASSWORD":"s3cr3t-value"}},

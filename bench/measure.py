@@ -201,9 +201,10 @@ BOOTSTRAP_BODY = json.dumps({
 
 def kdf_loop(stop_event, image, keyfile, counter):
     """Stand-in for a bootstrap's CPU-heavy step: argon2id keyslot derivation at cryptsetup's
-    default cost (iter-time 2 s, up to 1 GiB, up to 4 threads), over and over on a scratch image."""
+    default cost (iter-time 2 s, up to 1 GiB, up to 4 threads), over and over on a scratch image.
+    At nice 10, as the daemon runs every cryptsetup that takes a key (ProcessSpec.Background)."""
     while not stop_event.is_set():
-        subprocess.run(["cryptsetup", "luksFormat", "--batch-mode", "--type", "luks2", "--pbkdf", "argon2id",
+        subprocess.run(["nice", "-n", "10", "cryptsetup", "luksFormat", "--batch-mode", "--type", "luks2", "--pbkdf", "argon2id",
                         "--key-file", keyfile, image], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        check=False)
         counter[0] += 1

@@ -12,6 +12,24 @@ internal sealed partial class ProcessRunner(IOptions<ProcessRunnerOptions> optio
 {
     private readonly ProcessRunnerOptions _options = options.Value;
 
+    /// <summary>
+    /// Sets nice 10 on the child's main thread. Linux applies it per thread, but threads inherit it,
+    /// and this runs before stdin is fed: a tool that reads its key from stdin (cryptsetup with
+    /// --key-file=-) cannot start its KDF threads before then.
+    /// </summary>
+    private void Deprioritise(Process process, string tool)
+    {
+        try
+        {
+            process.PriorityClass = ProcessPriorityClass.BelowNormal;
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            // Best effort: the child may already have exited, or the priority may be locked down.
+            LogCannotDeprioritise(logger, tool, ex.Message);
+        }
+    }
+
     public async Task<ProcessResult> RunAsync(ProcessSpec spec, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -45,6 +63,10 @@ internal sealed partial class ProcessRunner(IOptions<ProcessRunnerOptions> optio
             throw new ProcessException(tool, spec.Arguments, null, "", $"{tool}: failed to start: {ex.Message}", ex);
         }
         LogStarted(logger, tool, spec.Arguments.Count > 0 ? spec.Arguments[0] : "", process.Id);
+        if (spec.Background)
+        {
+            Deprioritise(process, tool);
+        }
 
         using var timeout = new CancellationTokenSource(spec.Timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
@@ -155,4 +177,7 @@ internal sealed partial class ProcessRunner(IOptions<ProcessRunnerOptions> optio
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Tool} exited with {ExitCode} after {ElapsedMs:0} ms")]
     private static partial void LogExited(ILogger logger, string tool, int exitCode, double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Cannot lower the CPU priority of {Tool}: {Reason}")]
+    private static partial void LogCannotDeprioritise(ILogger logger, string tool, string reason);
 }

@@ -12,6 +12,13 @@ internal sealed record ProcessSpec(string Executable, IReadOnlyList<string> Argu
     /// <summary>The child is killed when this elapses.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Run the child at a lower CPU priority (nice 10). For KDF work: argon2 takes every core it can,
+    /// and the API should keep answering status polls while it runs. The child still gets all the
+    /// CPU nobody else wants.
+    /// </summary>
+    public bool Background { get; init; }
+
     /// <summary>Secrets that must never appear in a captured stream handed back to callers.</summary>
     public IReadOnlyList<string> Secrets { get; init; } = [];
 

@@ -165,5 +165,7 @@ internal sealed partial class Cryptsetup(IProcessRunner runner)
             StandardInput = passphrase.Utf8,
             Timeout = KdfTimeout,
             Secrets = [passphrase.Value],
+            // Every command that takes a key runs the KDF: keep the API responsive meanwhile.
+            Background = true,
         };
 }

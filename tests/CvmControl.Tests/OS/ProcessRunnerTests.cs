@@ -32,6 +32,21 @@ public sealed class ProcessRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_background_child_runs_at_nice_10_before_it_reads_its_stdin()
+    {
+        // Field 19 of /proc/<pid>/stat is the nice value; the child reports it once stdin arrives,
+        // as cryptsetup would start its KDF only after reading the key.
+        Script("show-nice", "read key; cut -d' ' -f19 /proc/$$/stat");
+        var own = int.Parse(File.ReadAllText("/proc/self/stat").Split(' ')[18], System.Globalization.CultureInfo.InvariantCulture);
+
+        var background = await Runner().RunAsync(new ProcessSpec("show-nice", []) { StandardInput = "k\n"u8.ToArray(), Background = true });
+        var foreground = await Runner().RunAsync(new ProcessSpec("show-nice", []) { StandardInput = "k\n"u8.ToArray() });
+
+        int.Parse(background.StandardOutput.Split('\n')[0], System.Globalization.CultureInfo.InvariantCulture).Should().Be(10);
+        int.Parse(foreground.StandardOutput.Split('\n')[0], System.Globalization.CultureInfo.InvariantCulture).Should().Be(own);
+    }
+
+    [Fact]
     public async Task Writes_stdin_bytes_exactly_without_a_trailing_newline()
     {
         Script("hex-stdin", "od -An -tx1 | tr -d ' \\n'");

@@ -85,11 +85,11 @@ class App:
                     "--log-format", "json", *self.flags, *extra]
         return [self.binary, str(port)]
 
-    def start(self, port, extra=()):
+    def start(self, port, extra=(), own_session=True):
         run_dir = tempfile.mkdtemp(prefix=f"cvm-bench-{self.name}-")
         t0 = time.perf_counter()
         proc = subprocess.Popen(self.command(port, run_dir, extra), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True, env=self.env)
+                                stderr=subprocess.DEVNULL, start_new_session=own_session, env=self.env)
         return proc, run_dir, t0
 
 
@@ -216,7 +216,10 @@ def throughput(app, args, log, bootstrap=None, threads=None, connections=None):
     connections = connections or args.connections
     port = free_port()
     extra = ("--device-timeout", f"{args.seconds + 60}s") if bootstrap else ()
-    proc, run_dir, t0 = app.start(port, extra)
+    # With the KDF stand-in, the daemon stays in this session: the kernel's autogroup scheduler
+    # shares CPU fairly between sessions and applies nice only within one, and the daemon's real
+    # cryptsetup children share its session (under systemd, the service's own).
+    proc, run_dir, t0 = app.start(port, extra, own_session=bootstrap != "kdf")
     stop_event = threading.Event()
     kdf_thread = None
     scratch = None

@@ -42,39 +42,37 @@ internal static class VerifyCommand
         }
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var (inputs, error) = ReadInputs(parse);
-            if (error is not null)
+            var (request, error) = ReadRequest(parse);
+            if (request is null)
             {
                 await stderr.WriteLineAsync($"cvm-control verify: {error}");
                 return CvmControlCommand.UsageError;
             }
             var runner = runnerFactory();
-            VerifyReport report;
-            if (parse.GetValue(Url) is { } url)
-            {
-                report = await runner.VerifyOnlineAsync(new Uri(url), inputs!, cancellationToken);
-            }
-            else
-            {
-                report = runner.VerifyOffline(File.ReadAllBytes(parse.GetValue(Evidence)!), inputs!);
-            }
+            var report = request.Server is { } server
+                ? await runner.VerifyOnlineAsync(server, request.Inputs, cancellationToken)
+                : runner.VerifyOffline(request.Evidence, request.Inputs);
             await Print(report, parse.GetValue(JsonOutput), parse.GetValue(PrintPin), stdout);
             return report.Verified ? Verified : NotVerified;
         });
         return command;
     }
 
-    private static (VerifyInputs? Inputs, string? Error) ReadInputs(ParseResult parse)
+    /// <summary>A parsed invocation: a daemon to ask (online), or the evidence read from --evidence (offline).</summary>
+    private sealed record Request(Uri? Server, byte[] Evidence, VerifyInputs Inputs);
+
+    private static (Request? Request, string? Error) ReadRequest(ParseResult parse)
     {
         var url = parse.GetValue(Url);
-        var evidence = parse.GetValue(Evidence);
-        if ((url is null) == (evidence is null))
+        var evidencePath = parse.GetValue(Evidence);
+        if ((url is null) == (evidencePath is null))
         {
             return (null, "give exactly one of --url (online) or --evidence FILE (offline)");
         }
+        Uri? server = null;
         if (url is not null)
         {
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps || uri.PathAndQuery != "/")
+            if (!Uri.TryCreate(url, UriKind.Absolute, out server) || server.Scheme != Uri.UriSchemeHttps || server.PathAndQuery != "/")
             {
                 return (null, $"--url must be https://HOST:PORT, not \"{url}\"");
             }
@@ -87,7 +85,9 @@ internal static class VerifyCommand
         {
             return (null, "--print-pin needs --url");
         }
-        if (evidence is not null && ReadFile(evidence, "--evidence", out var fileError) is null)
+        string? fileError = null;
+        var evidence = evidencePath is null ? [] : ReadFile(evidencePath, "--evidence", out fileError);
+        if (evidence is null)
         {
             return (null, fileError);
         }
@@ -129,7 +129,7 @@ internal static class VerifyCommand
             }
             at = parsed;
         }
-        return (new VerifyInputs
+        return (new Request(server, evidence, new VerifyInputs
         {
             CertificateTable = table,
             ExtraCertificates = extra,
@@ -137,7 +137,7 @@ internal static class VerifyCommand
             ExpectedMeasurement = measurement,
             At = at,
             AllowDebug = parse.GetValue(AllowDebug),
-        }, null);
+        }), null);
     }
 
     private static byte[]? ReadFile(string path, string flag, out string? error)

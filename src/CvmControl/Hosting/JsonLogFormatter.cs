@@ -67,14 +67,6 @@ internal sealed class JsonLogFormatter : ITextFormatter
     }
 
     /// <summary>Renders the message with string properties as plain text (Serilog would quote them).</summary>
-    public static string Render(LogEvent logEvent)
-    {
-        var text = new StringBuilder();
-        using var writer = new StringWriter(text, CultureInfo.InvariantCulture);
-        RenderTo(logEvent, text, writer);
-        return text.ToString();
-    }
-
     private static void RenderTo(LogEvent logEvent, StringBuilder text, StringWriter writer)
     {
         foreach (var token in logEvent.MessageTemplate.Tokens)

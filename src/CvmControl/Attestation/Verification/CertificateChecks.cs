@@ -43,7 +43,7 @@ internal static class CertificateChecks
     /// </summary>
     public static bool IsSignedBy(X509Certificate2 child, X509Certificate2 issuer, out string? error)
     {
-        if (!child.IssuerName.RawData.AsSpan().SequenceEqual(issuer.SubjectName.RawData))
+        if (!IsIssuedBy(child, issuer))
         {
             error = $"{Describe(child)} is issued by '{child.Issuer}', not by '{issuer.Subject}'";
             return false;
@@ -67,6 +67,30 @@ internal static class CertificateChecks
             return false;
         }
     }
+
+    /// <summary>
+    /// The first of <paramref name="candidates"/>, in order, whose key verifies <paramref name="child"/>'s
+    /// signature; null otherwise, with the first candidate's reason in <paramref name="error"/> (null
+    /// when there was no candidate).
+    /// </summary>
+    public static X509Certificate2? FirstSigner(X509Certificate2 child, IEnumerable<X509Certificate2> candidates, out string? error)
+    {
+        error = null;
+        foreach (var candidate in candidates)
+        {
+            if (IsSignedBy(child, candidate, out var reason))
+            {
+                error = null;
+                return candidate;
+            }
+            error ??= reason;
+        }
+        return null;
+    }
+
+    /// <summary>True when <paramref name="child"/>'s issuer name is <paramref name="issuer"/>'s subject, byte for byte (no signature check).</summary>
+    public static bool IsIssuedBy(X509Certificate2 child, X509Certificate2 issuer) =>
+        child.IssuerName.RawData.AsSpan().SequenceEqual(issuer.SubjectName.RawData);
 
     /// <summary>Adds an error unless the certificate is valid at <paramref name="at"/>.</summary>
     public static void CheckValidity(X509Certificate2 certificate, DateTimeOffset at, VerificationResult result)

@@ -66,12 +66,12 @@ internal static class SnpVerifier
 
         var pool = Candidates(options, result);
         string? product = cpuidProduct;
-        var leaf = signingKey is null ? null : ChooseLeaf(report, signingKey, pool, result);
+        var (leaf, signatureError) = signingKey is null ? (null, null) : ChooseLeaf(report, signingKey, pool, result);
         if (leaf is not null)
         {
-            if (!ReportSignatureVerifies(report, leaf, out var signatureError))
+            if (signatureError is not null)
             {
-                result.Fail(signatureError!);
+                result.Fail(signatureError);
             }
             var chainProduct = CheckChain(leaf, signingKey!, pool, options, result);
             if (cpuidProduct is not null && chainProduct is not null && chainProduct != cpuidProduct)
@@ -94,8 +94,8 @@ internal static class SnpVerifier
         {
             result.Fail($"guest policy 0x{report.Policy:x} allows debugging (bit 19, DEBUG): the host can read and change guest memory (pass --allow-debug to accept it)");
         }
-        ExpectationChecks.Compare("REPORT_DATA", report.ReportData, options.ExpectedReportData, result);
-        ExpectationChecks.Compare("MEASUREMENT", report.Measurement, options.ExpectedMeasurement, result);
+        ExpectationChecks.Compare("REPORT_DATA", "value", report.ReportData, options.ExpectedReportData, result);
+        ExpectationChecks.Compare("MEASUREMENT", "measurement", report.Measurement, options.ExpectedMeasurement, result);
     }
 
     /// <summary>
@@ -133,7 +133,8 @@ internal static class SnpVerifier
         };
     }
 
-    private static X509Certificate2? ChooseLeaf(SnpReport report, string signingKey, List<X509Certificate2> pool, VerificationResult result)
+    /// <summary>The endorsement-key certificate meant, and why the report's signature fails with it (null when it verifies).</summary>
+    private static (X509Certificate2? Leaf, string? SignatureError) ChooseLeaf(SnpReport report, string signingKey, List<X509Certificate2> pool, VerificationResult result)
     {
         var leaves = pool.Where(c => LeafKind(c) is not null).ToList();
         var matching = leaves.Where(c => LeafKind(c) == signingKey).ToList();
@@ -143,10 +144,19 @@ internal static class SnpVerifier
             result.Fail(leaves.Count == 0
                 ? $"no {name} certificate: pass it with --cert (from AMD's KDS) or --certificates (the SNP certificate table)"
                 : $"KEY_INFO says a {name} signed this report, but the certificate supplied is a {LeafKind(leaves[0])!.ToUpperInvariant()}");
-            return null;
+            return (null, null);
         }
         // With several candidates (a table plus --cert, say), the one whose key signed the report is meant.
-        return matching.FirstOrDefault(c => ReportSignatureVerifies(report, c, out _)) ?? matching[0];
+        string? firstError = null;
+        foreach (var candidate in matching)
+        {
+            if (ReportSignatureVerifies(report, candidate, out var error))
+            {
+                return (candidate, null);
+            }
+            firstError ??= error;
+        }
+        return (matching[0], firstError);
     }
 
     private static bool ReportSignatureVerifies(SnpReport report, X509Certificate2 leaf, out string? error)
@@ -221,20 +231,14 @@ internal static class SnpVerifier
     private static X509Certificate2? FindIssuer(X509Certificate2 child, List<X509Certificate2> pool, TrustAnchors? preferPinned, VerificationResult result)
     {
         var candidates = pool
-            .Where(c => c.SubjectName.RawData.AsSpan().SequenceEqual(child.IssuerName.RawData))
-            .OrderBy(c => preferPinned?.AmdProductOf(c) is null ? 1 : 0)
-            .ToList();
-        string? firstError = null;
-        foreach (var candidate in candidates)
+            .Where(c => CertificateChecks.IsIssuedBy(child, c))
+            .OrderBy(c => preferPinned?.AmdProductOf(c) is null ? 1 : 0);
+        var issuer = CertificateChecks.FirstSigner(child, candidates, out var error);
+        if (issuer is null)
         {
-            if (CertificateChecks.IsSignedBy(child, candidate, out var error))
-            {
-                return candidate;
-            }
-            firstError ??= error;
+            result.Fail(error ?? $"no issuer certificate for {CertificateChecks.Describe(child)}: nothing supplied or embedded is named '{child.Issuer}'");
         }
-        result.Fail(firstError ?? $"no issuer certificate for {CertificateChecks.Describe(child)}: nothing supplied or embedded is named '{child.Issuer}'");
-        return null;
+        return issuer;
     }
 
     /// <summary>The VCEK/VLEK is issued for one TCB; its SPL extensions must equal REPORTED_TCB.</summary>

@@ -165,7 +165,7 @@ internal static class TdxVerifier
         var leaf = certificates[0];
         CertificateChecks.CheckValidity(leaf, options.At, result);
 
-        var intermediate = certificates.Skip(1).FirstOrDefault(c => IssuedBy(leaf, c));
+        var intermediate = certificates.Skip(1).FirstOrDefault(c => CertificateChecks.IsIssuedBy(leaf, c));
         if (intermediate is null)
         {
             result.Fail($"PCK chain has no certificate for the issuer of PCK certificate {CertificateChecks.Describe(leaf)} ('{leaf.Issuer}')");
@@ -175,7 +175,7 @@ internal static class TdxVerifier
         {
             result.Fail(leafError!);
         }
-        if (IssuedBy(intermediate, intermediate))
+        if (CertificateChecks.IsIssuedBy(intermediate, intermediate))
         {
             result.Fail($"PCK chain has no intermediate CA: PCK certificate {CertificateChecks.Describe(leaf)} is issued by the self-signed {CertificateChecks.Describe(intermediate)}");
             return;
@@ -208,13 +208,13 @@ internal static class TdxVerifier
     /// </summary>
     private static X509Certificate2? FindPinnedRoot(X509Certificate2 intermediate, List<X509Certificate2> certificates, TrustAnchors anchors, VerificationResult result)
     {
-        var carried = certificates.FirstOrDefault(c => !ReferenceEquals(c, intermediate) && IssuedBy(intermediate, c) && IssuedBy(c, c));
+        var carried = certificates.FirstOrDefault(c => !ReferenceEquals(c, intermediate) && CertificateChecks.IsIssuedBy(intermediate, c) && CertificateChecks.IsIssuedBy(c, c));
         var candidates = new List<X509Certificate2>();
         if (carried is not null && anchors.IsPinnedIntelRoot(carried))
         {
             candidates.Add(carried);
         }
-        candidates.AddRange(anchors.Embedded.Where(c => IssuedBy(intermediate, c) && anchors.IsPinnedIntelRoot(c)));
+        candidates.AddRange(anchors.Embedded.Where(c => CertificateChecks.IsIssuedBy(intermediate, c) && anchors.IsPinnedIntelRoot(c)));
 
         if (candidates.Count == 0)
         {
@@ -223,17 +223,12 @@ internal static class TdxVerifier
                 : $"PCK chain ends at root {CertificateChecks.Describe(carried)} with SHA-256 {TrustAnchors.Sha256Hex(carried.RawData)}, which is not a pinned Intel root");
             return null;
         }
-        string? firstError = null;
-        foreach (var candidate in candidates)
+        var root = CertificateChecks.FirstSigner(intermediate, candidates, out var error);
+        if (root is null)
         {
-            if (CertificateChecks.IsSignedBy(intermediate, candidate, out var error))
-            {
-                return candidate;
-            }
-            firstError ??= error;
+            result.Fail(error!);
         }
-        result.Fail(firstError!);
-        return null;
+        return root;
     }
 
     private static void CheckPolicy(TdReportBody body, VerificationOptions options, VerificationResult result)
@@ -242,18 +237,9 @@ internal static class TdxVerifier
         {
             result.Fail($"TD attribute DEBUG is set (TDATTRIBUTES 0x{body.TdAttributes:x16}): the host can read and change the guest's state");
         }
-        if (options.ExpectedReportData is { } expectedReportData && !body.ReportData.AsSpan().SequenceEqual(expectedReportData))
-        {
-            result.Fail($"REPORTDATA does not match the expected value (quote has {Hex(body.ReportData)}, expected {Hex(expectedReportData)})");
-        }
-        if (options.ExpectedMeasurement is { } expectedMeasurement && !body.Mrtd.AsSpan().SequenceEqual(expectedMeasurement))
-        {
-            result.Fail($"MRTD does not match the expected measurement (quote has {Hex(body.Mrtd)}, expected {Hex(expectedMeasurement)})");
-        }
+        ExpectationChecks.Compare("REPORTDATA", "value", body.ReportData, options.ExpectedReportData, result);
+        ExpectationChecks.Compare("MRTD", "measurement", body.Mrtd, options.ExpectedMeasurement, result);
     }
-
-    private static bool IssuedBy(X509Certificate2 child, X509Certificate2 issuer) =>
-        child.IssuerName.RawData.AsSpan().SequenceEqual(issuer.SubjectName.RawData);
 
     private static string Hex(byte[] bytes) => Convert.ToHexStringLower(bytes);
 }

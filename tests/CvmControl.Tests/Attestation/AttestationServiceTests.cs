@@ -69,13 +69,7 @@ public sealed class AttestationServiceTests : IDisposable
     {
         using var inside = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
-        var tsm = FakeTsm.Snp();
-        tsm.Outblob = inblob =>
-        {
-            inside.Set();
-            release.Wait(TimeSpan.FromSeconds(10));
-            return FakeTsm.EmbedInSnpReport(inblob);
-        };
+        var tsm = HeldInsideConfigFs(inside, release);
         using var service = Service(tsm);
 
         var first = Task.Run(() => service.AttestAsync(new byte[16], CancellationToken.None));
@@ -97,13 +91,7 @@ public sealed class AttestationServiceTests : IDisposable
     {
         using var inside = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
-        var tsm = FakeTsm.Snp();
-        tsm.Outblob = inblob =>
-        {
-            inside.Set();
-            release.Wait(TimeSpan.FromSeconds(10));
-            return FakeTsm.EmbedInSnpReport(inblob);
-        };
+        var tsm = HeldInsideConfigFs(inside, release);
         using var service = Service(tsm);
         using var cancel = new CancellationTokenSource();
 
@@ -145,4 +133,17 @@ public sealed class AttestationServiceTests : IDisposable
     }
 
     public void Dispose() => _certificate.Dispose();
+
+    /// <summary>A fake whose report generation signals <paramref name="inside"/> and then waits for <paramref name="release"/>.</summary>
+    private static FakeTsm HeldInsideConfigFs(ManualResetEventSlim inside, ManualResetEventSlim release)
+    {
+        var tsm = FakeTsm.Snp();
+        tsm.Outblob = inblob =>
+        {
+            inside.Set();
+            release.Wait(TimeSpan.FromSeconds(10));
+            return FakeTsm.EmbedInSnpReport(inblob);
+        };
+        return tsm;
+    }
 }

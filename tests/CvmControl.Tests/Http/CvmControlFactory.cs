@@ -1,11 +1,8 @@
 using CvmControl.Attestation.Evidence;
-using CvmControl.Attestation.Platform;
 using CvmControl.Cli;
 using CvmControl.Hosting;
-using CvmControl.OS;
 using CvmControl.Provisioning;
 using CvmControl.Tests.Fakes;
-using CvmControl.Volumes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -64,18 +61,7 @@ internal sealed class CvmControlFactory : WebApplicationFactory<Program>
             var services = b.Services;
             services.RemoveAll<RunDirectory>();
             services.AddSingleton(new RunDirectory(RunDir.Path));
-            services.RemoveAll<IVolumePipeline>();
-            services.RemoveAll<IPassphraseRotator>();
-            services.AddSingleton<IVolumePipeline>(Volumes);
-            services.AddSingleton<IPassphraseRotator>(Volumes);
-            services.RemoveAll<IPowerControl>();
-            services.AddSingleton<IPowerControl>(Power);
-            services.RemoveAll<IMountTable>();
-            services.AddSingleton<IMountTable>(Mounts);
-            services.RemoveAll<ITsmFileSystem>();
-            services.AddSingleton<ITsmFileSystem>(Tsm);
-            services.RemoveAll<PlatformDetector>();
-            services.AddSingleton(sp => new PlatformDetector(Root.Path, sp.GetRequiredService<ITsmFileSystem>()));
+            FakeSeams.Replace(services, Volumes, Power, Mounts, Tsm, Root.Path);
             if (Provider is not null)
             {
                 services.RemoveAll<IAttestationProvider>();

@@ -5,20 +5,10 @@ using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using CvmControl.Api.V1;
-using CvmControl.Attestation.Evidence;
-using CvmControl.Attestation.Platform;
-using CvmControl.Cli;
-using CvmControl.Hosting;
 using CvmControl.Json;
-using CvmControl.OS;
-using CvmControl.Provisioning;
 using CvmControl.Tests.Fakes;
-using CvmControl.Volumes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CvmControl.Tests.Http;
 

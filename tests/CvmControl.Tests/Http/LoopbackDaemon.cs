@@ -1,16 +1,11 @@
 using System.Net;
-using CvmControl.Attestation.Evidence;
-using CvmControl.Attestation.Platform;
 using CvmControl.Cli;
 using CvmControl.Hosting;
-using CvmControl.OS;
 using CvmControl.Tests.Fakes;
-using CvmControl.Volumes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CvmControl.Tests.Http;
 
@@ -43,16 +38,7 @@ internal sealed class LoopbackDaemon : IAsyncDisposable
         var settings = new DaemonSettings { Address = IPAddress.Loopback, Port = 0, TlsCommonName = "cvm.test", RunDir = daemon._run.Path };
         daemon.App = DaemonHost.Build(settings, DaemonLogging.Create(settings, TextWriter.Null), b =>
         {
-            b.Services.RemoveAll<IVolumePipeline>();
-            b.Services.AddSingleton<IVolumePipeline>(daemon.Volumes);
-            b.Services.RemoveAll<IPowerControl>();
-            b.Services.AddSingleton<IPowerControl>(new FakePowerControl());
-            b.Services.RemoveAll<IMountTable>();
-            b.Services.AddSingleton<IMountTable>(new FakeMountTable());
-            b.Services.RemoveAll<ITsmFileSystem>();
-            b.Services.AddSingleton<ITsmFileSystem>(daemon.Tsm);
-            b.Services.RemoveAll<PlatformDetector>();
-            b.Services.AddSingleton(sp => new PlatformDetector(daemon._root.Path, sp.GetRequiredService<ITsmFileSystem>()));
+            FakeSeams.Replace(b.Services, daemon.Volumes, new FakePowerControl(), new FakeMountTable(), daemon.Tsm, daemon._root.Path);
         });
         await daemon.App.StartAsync();
         daemon.Url = new Uri(daemon.App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Text.Json;
 using CvmControl.Attestation.Client;
@@ -28,7 +27,7 @@ public sealed class OnlineVerifyTests : IAsyncLifetime
         {
             Provider = "sev_guest",
             Outblob = inblob => _amd.Create(inblob),
-            Auxblob = _ => CertificateTable(_amd.Vcek.RawData),
+            Auxblob = _ => FakeSnpReport.CertificateTable(true, (SnpCertificateTable.Vcek, _amd.Vcek.RawData)),
         };
         _daemon = await LoopbackDaemon.StartAsync(_tsm);
         _url = _daemon.Url;
@@ -154,16 +153,6 @@ public sealed class OnlineVerifyTests : IAsyncLifetime
         using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static byte[] CertificateTable(byte[] vcek)
-    {
-        var table = new byte[48 + vcek.Length];
-        SnpCertificateTable.Vcek.TryWriteBytes(table, bigEndian: true, out _);
-        BinaryPrimitives.WriteUInt32LittleEndian(table.AsSpan(16), 48);
-        BinaryPrimitives.WriteUInt32LittleEndian(table.AsSpan(20), (uint)vcek.Length);
-        vcek.CopyTo(table, 48);
-        return table;
     }
 
     private sealed class ByteArrayComparer : IEqualityComparer<byte[]>

@@ -79,6 +79,23 @@ internal sealed class FakeSnpReport : IDisposable
         return report;
     }
 
+    /// <summary>An SNP certificate table (auxblob) holding <paramref name="entries"/>, GUIDs in either byte order.</summary>
+    public static byte[] CertificateTable(bool bigEndianGuids, params (Guid Kind, byte[] Der)[] entries)
+    {
+        var headerLength = (entries.Length + 1) * 24;
+        var table = new byte[headerLength + entries.Sum(e => e.Der.Length)];
+        var offset = headerLength;
+        for (var i = 0; i < entries.Length; i++)
+        {
+            entries[i].Kind.TryWriteBytes(table.AsSpan(i * 24, 16), bigEndianGuids, out _);
+            BinaryPrimitives.WriteUInt32LittleEndian(table.AsSpan((i * 24) + 16), (uint)offset);
+            BinaryPrimitives.WriteUInt32LittleEndian(table.AsSpan((i * 24) + 20), (uint)entries[i].Der.Length);
+            entries[i].Der.CopyTo(table, offset);
+            offset += entries[i].Der.Length;
+        }
+        return table;
+    }
+
     public void Dispose()
     {
         _vcekKey.Dispose();

@@ -153,7 +153,7 @@ public sealed class SnpVerifierTests
     public void A_certificate_table_from_the_host_supplies_the_VLEK_in_either_GUID_byte_order(bool bigEndianGuids)
     {
         var asvk = TrustAnchors.Vendor.Embedded.Single(c => c.Subject.Contains("CN=SEV-VLEK-Milan", StringComparison.Ordinal));
-        var table = CertificateTable(bigEndianGuids, (SnpCertificateTable.Vlek, VlekCertificate.RawData), (SnpCertificateTable.AskOrAsvk, asvk.RawData));
+        var table = FakeSnpReport.CertificateTable(bigEndianGuids, (SnpCertificateTable.Vlek, VlekCertificate.RawData), (SnpCertificateTable.AskOrAsvk, asvk.RawData));
 
         var result = EvidenceVerifier.Verify(VlekReport, Options(null) with { CertificateTable = table });
 
@@ -164,7 +164,7 @@ public sealed class SnpVerifierTests
     [Fact]
     public void A_certificate_table_entry_pointing_outside_the_table_is_an_error_not_an_exception()
     {
-        var table = CertificateTable(true, (SnpCertificateTable.Vlek, VlekCertificate.RawData));
+        var table = FakeSnpReport.CertificateTable(true, (SnpCertificateTable.Vlek, VlekCertificate.RawData));
         BinaryPrimitives.WriteUInt32LittleEndian(table.AsSpan(20), 1_000_000);
 
         var result = EvidenceVerifier.Verify(VlekReport, Options(null) with { CertificateTable = table });
@@ -176,7 +176,7 @@ public sealed class SnpVerifierTests
     [Fact]
     public void Every_truncation_of_a_certificate_table_fails_cleanly()
     {
-        var table = CertificateTable(true, (SnpCertificateTable.Vlek, VlekCertificate.RawData));
+        var table = FakeSnpReport.CertificateTable(true, (SnpCertificateTable.Vlek, VlekCertificate.RawData));
         for (var length = 0; length < table.Length; length++)
         {
             var result = EvidenceVerifier.Verify(VlekReport, Options(null) with { CertificateTable = table[..length] });
@@ -260,21 +260,5 @@ public sealed class SnpVerifierTests
 
         result.Verified.Should().BeFalse();
         result.Errors.Should().Contain(e => e.Contains("is not a pinned AMD root", StringComparison.Ordinal));
-    }
-
-    private static byte[] CertificateTable(bool bigEndianGuids, params (Guid Kind, byte[] Der)[] entries)
-    {
-        var headerLength = (entries.Length + 1) * 24;
-        var table = new byte[headerLength + entries.Sum(e => e.Der.Length)];
-        var offset = headerLength;
-        for (var i = 0; i < entries.Length; i++)
-        {
-            entries[i].Kind.TryWriteBytes(table.AsSpan(i * 24, 16), bigEndianGuids, out _);
-            BinaryPrimitives.WriteUInt32LittleEndian(table.AsSpan((i * 24) + 16), (uint)offset);
-            BinaryPrimitives.WriteUInt32LittleEndian(table.AsSpan((i * 24) + 20), (uint)entries[i].Der.Length);
-            entries[i].Der.CopyTo(table, offset);
-            offset += entries[i].Der.Length;
-        }
-        return table;
     }
 }

@@ -1,0 +1,28 @@
+using CvmControl.Attestation.Evidence;
+using CvmControl.Attestation.Platform;
+using CvmControl.OS;
+using CvmControl.Volumes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace CvmControl.Tests.Fakes;
+
+/// <summary>Puts the fakes behind every seam to the machine: volumes, power, mounts, configfs-tsm and the root that platform detection reads.</summary>
+internal static class FakeSeams
+{
+    public static void Replace(IServiceCollection services, FakeVolumeBackend volumes, IPowerControl power, IMountTable mounts, ITsmFileSystem tsm, string machineRoot)
+    {
+        services.RemoveAll<IVolumePipeline>();
+        services.RemoveAll<IPassphraseRotator>();
+        services.AddSingleton<IVolumePipeline>(volumes);
+        services.AddSingleton<IPassphraseRotator>(volumes);
+        services.RemoveAll<IPowerControl>();
+        services.AddSingleton(power);
+        services.RemoveAll<IMountTable>();
+        services.AddSingleton(mounts);
+        services.RemoveAll<ITsmFileSystem>();
+        services.AddSingleton(tsm);
+        services.RemoveAll<PlatformDetector>();
+        services.AddSingleton(sp => new PlatformDetector(machineRoot, sp.GetRequiredService<ITsmFileSystem>()));
+    }
+}

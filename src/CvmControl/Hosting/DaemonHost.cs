@@ -49,7 +49,10 @@ internal static partial class DaemonHost
         builder.Configuration.Sources.Clear();
 
         builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(settings.LogLevel);
+        // Its only use here would be a log scope per request (RequestId, ConnectionId), allocated even
+        // when nothing is logged; the request line carries the connection and request ids itself.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Logging.AddProvider(new SerilogLoggerProvider(serilog, dispose: false));
 
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);

@@ -30,7 +30,7 @@ internal static class DaemonLogging
         else
         {
             configuration = settings.LogFormat == LogFormat.Json
-                ? configuration.WriteTo.Console(new JsonLogFormatter())
+                ? configuration.WriteTo.Sink(new JsonLineSink(new JsonLogFormatter(), Console.OpenStandardOutput()))
                 : configuration.WriteTo.Console(outputTemplate: TextTemplate);
         }
         return configuration.CreateLogger();

@@ -28,8 +28,29 @@ internal sealed class JsonLogFormatter : ITextFormatter
 
     public void Format(LogEvent logEvent, TextWriter output)
     {
-        ArgumentNullException.ThrowIfNull(logEvent);
         ArgumentNullException.ThrowIfNull(output);
+        FormatUtf8(logEvent, output, static (line, writer) =>
+        {
+            var chars = ArrayPool<char>.Shared.Rent(Encoding.UTF8.GetMaxCharCount(line.Length));
+            try
+            {
+                writer.Write(chars, 0, Encoding.UTF8.GetChars(line, chars));
+            }
+            finally
+            {
+                ArrayPool<char>.Shared.Return(chars);
+            }
+        });
+    }
+
+    /// <summary>
+    /// Formats one line, its <c>\n</c> included, as UTF-8 and hands it to <paramref name="write"/>. The
+    /// span is only valid during that call. Nothing is allocated per line once a thread's buffers exist.
+    /// </summary>
+    public void FormatUtf8<TState>(LogEvent logEvent, TState state, ReadOnlySpanAction<byte, TState> write)
+    {
+        ArgumentNullException.ThrowIfNull(logEvent);
+        ArgumentNullException.ThrowIfNull(write);
         var scratch = t_scratch ?? new Scratch();
         t_scratch = null; // Not re-entrant: a sink that logs while formatting gets fresh buffers.
         scratch.Bytes.ResetWrittenCount();
@@ -57,12 +78,19 @@ internal sealed class JsonLogFormatter : ITextFormatter
         }
         json.WriteEndObject();
         json.Flush();
+        scratch.Bytes.GetSpan(1)[0] = (byte)'\n';
+        scratch.Bytes.Advance(1);
 
-        output.Write(scratch.Decode());
-        output.Write('\n');
-        if (scratch.Bytes.Capacity <= KeepBytes && scratch.CharCapacity <= KeepBytes)
+        try
         {
-            t_scratch = scratch;
+            write(scratch.Bytes.WrittenSpan, state);
+        }
+        finally
+        {
+            if (scratch.Bytes.Capacity <= KeepBytes && scratch.CharCapacity <= KeepBytes)
+            {
+                t_scratch = scratch;
+            }
         }
     }
 
@@ -110,14 +138,6 @@ internal sealed class JsonLogFormatter : ITextFormatter
             Grow(Message.Length);
             Message.CopyTo(0, _chars, Message.Length);
             return _chars.AsSpan(0, Message.Length);
-        }
-
-        public ReadOnlySpan<char> Decode()
-        {
-            var bytes = Bytes.WrittenSpan;
-            Grow(Encoding.UTF8.GetMaxCharCount(bytes.Length));
-            var count = Encoding.UTF8.GetChars(bytes, _chars);
-            return _chars.AsSpan(0, count);
         }
 
         private void Grow(int needed)

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using CvmControl.Cli;
 using CvmControl.Hosting;
@@ -75,5 +76,61 @@ public sealed class JsonLogFormatterTests
         }
 
         output.ToString().Should().NotContain("hidden").And.Contain("shown");
+    }
+
+    [Fact]
+    public void Json_line_sink_writes_each_event_as_one_utf8_write_ending_in_its_newline()
+    {
+        var stream = new RecordingStream();
+        using (var logger = new LoggerConfiguration().WriteTo.Sink(new JsonLineSink(new JsonLogFormatter(), stream)).CreateLogger())
+        {
+            logger.Information("héllo {Name}", "wörld ✓");
+            logger.Warning("second");
+        }
+
+        stream.Writes.Should().HaveCount(2);
+        var first = Encoding.UTF8.GetString(stream.Writes[0]);
+        first.Should().EndWith("\n");
+        first.Count(c => c == '\n').Should().Be(1);
+        JsonDocument.Parse(first).RootElement.GetProperty("message").GetString().Should().Be("héllo wörld ✓");
+        JsonDocument.Parse(stream.Writes[1]).RootElement.GetProperty("level").GetString().Should().Be("warn");
+        stream.Disposed.Should().BeTrue("disposing the logger closes the sink's stream");
+    }
+
+    private sealed class RecordingStream : Stream
+    {
+        public List<byte[]> Writes { get; } = [];
+
+        public bool Disposed { get; private set; }
+
+        public override void Write(ReadOnlySpan<byte> buffer) => Writes.Add(buffer.ToArray());
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        protected override void Dispose(bool disposing)
+        {
+            Disposed = true;
+            base.Dispose(disposing);
+        }
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

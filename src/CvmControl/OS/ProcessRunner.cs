@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Extensions.Options;
 
@@ -13,11 +14,14 @@ internal sealed partial class ProcessRunner(IOptions<ProcessRunnerOptions> optio
     private readonly ProcessRunnerOptions _options = options.Value;
 
     /// <summary>
-    /// Sets nice 10 on the child's main thread. Linux applies it per thread, but threads inherit it,
-    /// and this runs before stdin is fed: a tool that reads its key from stdin (cryptsetup with
-    /// --key-file=-) cannot start its KDF threads before then.
+    /// Sets nice 10 and then <c>SCHED_IDLE</c> on the child's main thread. Linux applies both per
+    /// thread, but threads inherit them, and this runs before stdin is fed: a tool that reads its key
+    /// from stdin (cryptsetup with --key-file=-) cannot start its KDF threads before then.
+    /// If the child is still running after <see cref="ProcessRunnerOptions.IdleGrace"/>, something
+    /// else wants the CPU all the time; it is moved back to the normal policy at nice 10, so that it
+    /// still finishes. The returned timer does that; dispose it when the child has exited.
     /// </summary>
-    private void Deprioritise(Process process, string tool)
+    private ITimer? Deprioritise(Process process, string tool)
     {
         try
         {
@@ -27,7 +31,36 @@ internal sealed partial class ProcessRunner(IOptions<ProcessRunnerOptions> optio
         {
             // Best effort: the child may already have exited, or the priority may be locked down.
             LogCannotDeprioritise(logger, tool, ex.Message);
+            return null;
         }
+        if (CpuPriority.TrySetIdle(process.Id) is not 0 and var errno)
+        {
+            LogCannotDeprioritise(logger, tool, Marshal.GetPInvokeErrorMessage(errno));
+            return null;
+        }
+        var pid = process.Id;
+        return time.CreateTimer(_ =>
+        {
+            try
+            {
+                if (process.HasExited)
+                {
+                    return;
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                return; // Disposed: the run is over.
+            }
+            if (CpuPriority.TrySetNormal(pid) is not 0 and var error)
+            {
+                LogCannotPromote(logger, tool, Marshal.GetPInvokeErrorMessage(error));
+            }
+            else
+            {
+                LogPromoted(logger, tool, _options.IdleGrace.TotalSeconds);
+            }
+        }, null, _options.IdleGrace, Timeout.InfiniteTimeSpan);
     }
 
     public async Task<ProcessResult> RunAsync(ProcessSpec spec, CancellationToken cancellationToken = default)
@@ -63,10 +96,7 @@ internal sealed partial class ProcessRunner(IOptions<ProcessRunnerOptions> optio
             throw new ProcessException(tool, spec.Arguments, null, "", $"{tool}: failed to start: {ex.Message}", ex);
         }
         LogStarted(logger, tool, spec.Arguments.Count > 0 ? spec.Arguments[0] : "", process.Id);
-        if (spec.Background)
-        {
-            Deprioritise(process, tool);
-        }
+        using var promotion = spec.Background ? Deprioritise(process, tool) : null;
 
         using var timeout = new CancellationTokenSource(spec.Timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
@@ -177,6 +207,12 @@ internal sealed partial class ProcessRunner(IOptions<ProcessRunnerOptions> optio
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Tool} exited with {ExitCode} after {ElapsedMs:0} ms")]
     private static partial void LogExited(ILogger logger, string tool, int exitCode, double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Tool} still running after {GraceSeconds:0} s at idle CPU priority: moved to nice 10")]
+    private static partial void LogPromoted(ILogger logger, string tool, double graceSeconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot move {Tool} from idle CPU priority to nice 10 (needs CAP_SYS_NICE or LimitNICE=+10): {Reason}")]
+    private static partial void LogCannotPromote(ILogger logger, string tool, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Cannot lower the CPU priority of {Tool}: {Reason}")]
     private static partial void LogCannotDeprioritise(ILogger logger, string tool, string reason);

@@ -13,7 +13,8 @@ internal sealed record ProcessSpec(string Executable, IReadOnlyList<string> Argu
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
-    /// Run the child at a lower CPU priority (nice 10). For KDF work: argon2 takes every core it can,
+    /// Run the child at idle CPU priority (SCHED_IDLE, nice 10), and at nice 10 alone once it has run
+    /// for <see cref="ProcessRunnerOptions.IdleGrace"/>. For KDF work: argon2 takes every core it can,
     /// and the API should keep answering status polls while it runs. The child still gets all the
     /// CPU nobody else wants.
     /// </summary>

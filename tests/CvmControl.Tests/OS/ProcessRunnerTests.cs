@@ -10,8 +10,20 @@ public sealed class ProcessRunnerTests : IDisposable
 {
     private readonly TempDir _bin = new();
 
-    private ProcessRunner Runner(int cap = 256 * 1024) =>
-        new(Options.Create(new ProcessRunnerOptions { SearchPath = _bin.Path + ":/usr/bin:/bin", MaxCapturedBytes = cap }), TimeProvider.System, NullLogger<ProcessRunner>.Instance);
+    private ProcessRunner Runner(int cap = 256 * 1024, TimeSpan? idleGrace = null) =>
+        new(Options.Create(new ProcessRunnerOptions
+        {
+            SearchPath = _bin.Path + ":/usr/bin:/bin",
+            MaxCapturedBytes = cap,
+            IdleGrace = idleGrace ?? TimeSpan.FromSeconds(15),
+        }), TimeProvider.System, NullLogger<ProcessRunner>.Instance);
+
+    // Fields 19 and 41 of /proc/<pid>/stat: the nice value and the scheduling policy (0 normal, 5 idle).
+    private static (int Nice, int Policy) NiceAndPolicy(string statFields)
+    {
+        var fields = statFields.Trim().Split(' ');
+        return (int.Parse(fields[0], System.Globalization.CultureInfo.InvariantCulture), int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture));
+    }
 
     private void Script(string name, string body)
     {
@@ -32,18 +44,33 @@ public sealed class ProcessRunnerTests : IDisposable
     }
 
     [Fact]
-    public async Task A_background_child_runs_at_nice_10_before_it_reads_its_stdin()
+    public async Task A_background_child_runs_at_idle_priority_and_nice_10_before_it_reads_its_stdin()
     {
-        // Field 19 of /proc/<pid>/stat is the nice value; the child reports it once stdin arrives,
-        // as cryptsetup would start its KDF only after reading the key.
-        Script("show-nice", "read key; cut -d' ' -f19 /proc/$$/stat");
-        var own = int.Parse(File.ReadAllText("/proc/self/stat").Split(' ')[18], System.Globalization.CultureInfo.InvariantCulture);
+        // The child reports its scheduling once stdin arrives, as cryptsetup would start its KDF only
+        // after reading the key.
+        Script("show-sched", "read key; cut -d' ' -f19,41 /proc/$$/stat");
+        var self = File.ReadAllText("/proc/self/stat").Split(' ');
+        var own = NiceAndPolicy($"{self[18]} {self[40]}");
 
-        var background = await Runner().RunAsync(new ProcessSpec("show-nice", []) { StandardInput = "k\n"u8.ToArray(), Background = true });
-        var foreground = await Runner().RunAsync(new ProcessSpec("show-nice", []) { StandardInput = "k\n"u8.ToArray() });
+        var background = await Runner().RunAsync(new ProcessSpec("show-sched", []) { StandardInput = "k\n"u8.ToArray(), Background = true });
+        var foreground = await Runner().RunAsync(new ProcessSpec("show-sched", []) { StandardInput = "k\n"u8.ToArray() });
 
-        int.Parse(background.StandardOutput.Split('\n')[0], System.Globalization.CultureInfo.InvariantCulture).Should().Be(10);
-        int.Parse(foreground.StandardOutput.Split('\n')[0], System.Globalization.CultureInfo.InvariantCulture).Should().Be(own);
+        NiceAndPolicy(background.StandardOutput).Should().Be((10, 5));
+        NiceAndPolicy(foreground.StandardOutput).Should().Be(own);
+    }
+
+    [Fact]
+    public async Task A_background_child_still_running_after_the_grace_moves_to_the_normal_policy_at_nice_10()
+    {
+        Script("show-sched-later", "read key; sleep 1.5; cut -d' ' -f19,41 /proc/$$/stat");
+
+        var promoted = await Runner(idleGrace: TimeSpan.FromMilliseconds(100)).RunAsync(
+            new ProcessSpec("show-sched-later", []) { StandardInput = "k\n"u8.ToArray(), Background = true });
+        var quick = await Runner(idleGrace: TimeSpan.FromSeconds(30)).RunAsync(
+            new ProcessSpec("show-sched-later", []) { StandardInput = "k\n"u8.ToArray(), Background = true });
+
+        NiceAndPolicy(promoted.StandardOutput).Should().Be((10, 0));
+        NiceAndPolicy(quick.StandardOutput).Should().Be((10, 5));
     }
 
     [Fact]

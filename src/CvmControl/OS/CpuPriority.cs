@@ -25,14 +25,19 @@ internal static partial class CpuPriority
     public static int TrySetNormal(int pid)
     {
         const int NoSuchProcess = 3;
+        const int PermissionDenied = 13;
         IEnumerable<string> tasks;
         try
         {
             tasks = Directory.EnumerateDirectories($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/task").ToList();
         }
-        catch (DirectoryNotFoundException)
+        catch (IOException)
         {
-            return 0; // Exited meanwhile.
+            return 0; // Exited meanwhile (the task directory went away under the enumeration).
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return PermissionDenied;
         }
         foreach (var task in tasks)
         {

@@ -33,12 +33,12 @@ internal sealed partial class ProcessRunner(IOptions<ProcessRunnerOptions> optio
             LogCannotDeprioritise(logger, tool, ex.Message);
             return null;
         }
-        if (CpuPriority.TrySetIdle(process.Id) is not 0 and var errno)
+        var pid = process.Id;
+        if (CpuPriority.TrySetIdle(pid) is not 0 and var errno)
         {
             LogCannotDeprioritise(logger, tool, Marshal.GetPInvokeErrorMessage(errno));
             return null;
         }
-        var pid = process.Id;
         return time.CreateTimer(_ =>
         {
             try

@@ -50,8 +50,9 @@ internal static partial class DaemonHost
 
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(settings.LogLevel);
-        // Its only use here would be a log scope per request (RequestId, ConnectionId), allocated even
-        // when nothing is logged; the request line carries the connection and request ids itself.
+        // Its only effect here would be a log scope per request (RequestId, RequestPath), allocated even
+        // when nothing is logged. ConnectionId still reaches the request line from Kestrel's own scope,
+        // which is opened once per connection.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Logging.AddProvider(new SerilogLoggerProvider(serilog, dispose: false));
 

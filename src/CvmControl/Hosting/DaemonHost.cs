@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Security.Authentication;
 using CvmControl.Cli;
 using CvmControl.Http;
 using CvmControl.Json;
@@ -19,12 +18,15 @@ internal static partial class DaemonHost
 
     public static async Task<int> RunAsync(DaemonSettings settings, CancellationToken cancellationToken)
     {
+        // First, so that its certificate context is built while everything else is composed.
+        var tls = TlsIdentity.Create(settings.TlsCommonName, TimeProvider.System);
         using var serilog = DaemonLogging.Create(settings);
-        await using var app = Build(settings, serilog);
+        await using var app = Build(settings, serilog, tls: tls);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CvmControl");
         try
         {
             await app.StartAsync(cancellationToken);
+            await tls.Ready.WaitAsync(cancellationToken);
             LogListening(logger, settings.Address.ToString(), settings.Port, settings.TlsCommonName);
             await app.WaitForShutdownAsync(cancellationToken);
             return 0;
@@ -36,7 +38,7 @@ internal static partial class DaemonHost
         }
     }
 
-    public static WebApplication Build(DaemonSettings settings, Serilog.ILogger serilog, Action<WebApplicationBuilder>? configure = null)
+    public static WebApplication Build(DaemonSettings settings, Serilog.ILogger serilog, Action<WebApplicationBuilder>? configure = null, TlsIdentity? tls = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -59,17 +61,19 @@ internal static partial class DaemonHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, CvmJsonContext.Default));
 
-        var certificate = SelfSignedCertificate.Create(settings.TlsCommonName, TimeProvider.System);
-        builder.Services.AddSingleton(certificate);
+        tls ??= TlsIdentity.Create(settings.TlsCommonName, TimeProvider.System);
+        builder.Services.AddSingleton(tls.Certificate);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             // A backstop; the JSON reader enforces the 1 MiB limit itself with a proper 413 body.
             kestrel.Limits.MaxRequestBodySize = JsonBody.MaxBytes + 1;
-            kestrel.Listen(settings.Address, settings.Port, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
+            // The callback form takes a ready-made certificate context (see TlsIdentity); handed a
+            // plain certificate, Kestrel would build one itself and hold up its start meanwhile.
+            kestrel.Listen(settings.Address, settings.Port, listen => listen.UseHttps(new TlsHandshakeCallbackOptions
             {
-                ServerCertificate = certificate,
-                SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                OnConnection = static context => ((TlsIdentity)context.State!).ServerOptionsAsync(),
+                OnConnectionState = tls,
             }));
         });
 

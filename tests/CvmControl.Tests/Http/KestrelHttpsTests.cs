@@ -82,6 +82,22 @@ public sealed class KestrelHttpsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Negotiates_http2_through_alpn_and_still_serves_http_1_1()
+    {
+        using var client = Client();
+
+        using var h2 = new HttpRequestMessage(HttpMethod.Get, "/api/v1/status") { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var h2Response = await client.SendAsync(h2);
+        using var h1 = new HttpRequestMessage(HttpMethod.Get, "/api/v1/status") { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var h1Response = await client.SendAsync(h1);
+
+        h2Response.StatusCode.Should().Be(HttpStatusCode.OK);
+        h2Response.Version.Should().Be(HttpVersion.Version20);
+        h1Response.StatusCode.Should().Be(HttpStatusCode.OK);
+        h1Response.Version.Should().Be(HttpVersion.Version11);
+    }
+
+    [Fact]
     public async Task Refuses_plain_http()
     {
         using var plain = new HttpClient { BaseAddress = new UriBuilder(_base) { Scheme = "http" }.Uri, Timeout = TimeSpan.FromSeconds(10) };

@@ -7,7 +7,9 @@ Everything runs on 127.0.0.1 and is bounded in count and time. Figures, per buil
   RSS          VmRSS 2 s after that first 200, and 2 s after 1,000 more status requests;
   throughput   wrk over TLS keep-alive: requests/s and p99 latency;
   under load   for the daemon: the same wrk run while a bootstrap is in progress, once while it only
-               waits for its (absent) disk, once with an argon2id KDF running next to it;
+               waits for its (absent) disk, once with an argon2id KDF running next to it; as
+               controls, the baseline beside the same KDF, and both builds beside SCHED_IDLE busy
+               loops;
   size         bytes of the single-file executable.
 Writes a JSON result file and prints a summary. Host load (1-min average) is recorded before and
 after every block; blocks wait (bounded) for a quiet host first.
@@ -225,19 +227,27 @@ def kdf_loop(stop_event, image, keyfile, counter, promoted):
         counter[0] += 1
 
 
-def throughput(app, args, log, bootstrap=None, threads=None, connections=None, seconds=None):
-    """wrk against a fresh instance. bootstrap: None, "waiting" or "kdf" (daemon only)."""
+SPIN = ["chrt", "--idle", "0", "sh", "-c", "while :; do :; done"]
+
+
+def throughput(app, args, log, bootstrap=None, threads=None, connections=None, seconds=None, beside=None):
+    """wrk against a fresh instance. bootstrap: None, "waiting" or "kdf" (daemon only; "kdf" runs
+    the KDF stand-in beside it). beside, for a build without a bootstrap: "kdf", the same stand-in,
+    or "spin", one SCHED_IDLE busy loop per CPU that touches no memory: a control for what any busy
+    background task costs the server's tail on this host."""
     threads = threads or args.threads
     connections = connections or args.connections
     seconds = seconds or args.seconds
+    beside = "kdf" if bootstrap == "kdf" else beside
     port = free_port()
     extra = ("--device-timeout", f"{seconds + 60}s") if bootstrap else ()
-    # With the KDF stand-in, the daemon stays in this session: the kernel's autogroup scheduler
+    # With a background load, the server stays in this session: the kernel's autogroup scheduler
     # shares CPU fairly between sessions and applies nice only within one, and the daemon's real
     # cryptsetup children share its session (under systemd, the service's own).
-    proc, run_dir, t0 = app.start(port, extra, own_session=bootstrap != "kdf")
+    proc, run_dir, t0 = app.start(port, extra, own_session=beside is None)
     stop_event = threading.Event()
     kdf_thread = None
+    spinners = []
     scratch = None
     kdf_runs = [0]
     kdf_promoted = [0]
@@ -249,17 +259,20 @@ def throughput(app, args, log, bootstrap=None, threads=None, connections=None, s
             status, body = get(port, "/api/v1/bootstrap", method="POST", body=BOOTSTRAP_BODY)
             if status != 202:
                 raise RuntimeError(f"bootstrap POST gave {status}: {body!r}")
-            if bootstrap == "kdf":
-                scratch = tempfile.mkdtemp(prefix="cvm-bench-kdf-")
-                image = os.path.join(scratch, "disk.img")
-                keyfile = os.path.join(scratch, "key")
-                with open(image, "wb") as f:
-                    f.truncate(32 * 1024 * 1024)
-                with open(keyfile, "w") as f:
-                    f.write("bench passphrase only")
-                kdf_thread = threading.Thread(target=kdf_loop, args=(stop_event, image, keyfile, kdf_runs, kdf_promoted))
-                kdf_thread.start()
-                time.sleep(1.0)
+        if beside == "spin":
+            spinners = [subprocess.Popen(SPIN) for _ in range(os.cpu_count())]
+            time.sleep(1.0)
+        if beside == "kdf":
+            scratch = tempfile.mkdtemp(prefix="cvm-bench-kdf-")
+            image = os.path.join(scratch, "disk.img")
+            keyfile = os.path.join(scratch, "key")
+            with open(image, "wb") as f:
+                f.truncate(32 * 1024 * 1024)
+            with open(keyfile, "w") as f:
+                f.write("bench passphrase only")
+            kdf_thread = threading.Thread(target=kdf_loop, args=(stop_event, image, keyfile, kdf_runs, kdf_promoted))
+            kdf_thread.start()
+            time.sleep(1.0)
         result = wrk(port, seconds, threads, connections)
         result["threads"], result["connections"], result["seconds"] = threads, connections, seconds
         if bootstrap:
@@ -268,18 +281,24 @@ def throughput(app, args, log, bootstrap=None, threads=None, connections=None, s
             if state != "in_progress":
                 raise RuntimeError(f"bootstrap was {state!r} at the end of the run, not in_progress")
             result["bootstrap_state_after"] = state
-            if bootstrap == "kdf":
-                result["kdf_runs_started"] = kdf_runs[0] + 1
-                result["kdf_runs_promoted_to_nice10"] = kdf_promoted[0]
+        if beside == "kdf":
+            result["kdf_runs_started"] = kdf_runs[0] + 1
+            result["kdf_runs_promoted_to_nice10"] = kdf_promoted[0]
+        if beside:
+            result["beside"] = beside
         result["rss_after_kib"] = rss_kib(proc.pid)
     finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
         stop_event.set()
         if kdf_thread:
             kdf_thread.join(timeout=60)
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
         stop(proc, run_dir)
-    label = f"{app.name}, {threads} threads/{connections} conns" + (f" (bootstrap {bootstrap})" if bootstrap else "")
+    label = f"{app.name}, {threads} threads/{connections} conns" + (f" (bootstrap {bootstrap})" if bootstrap else "") \
+        + (f" (beside {beside})" if beside and not bootstrap else "")
     log(f"  {label}: {result['requests_per_s']:.0f} req/s, p50 {result['p50_ms']:.2f} ms, "
         f"p99 {result['p99_ms']:.2f} ms" + (f", {result['errors']}" if result["errors"] else ""))
     return result
@@ -355,7 +374,12 @@ def main():
                 "kdf-light": throughput(daemon, args, log, "kdf", threads=1, connections=4),
                 # Longer than the idle grace: a KDF starved that long is moved back to nice 10.
                 "kdf-light-long": throughput(daemon, args, log, "kdf", threads=1, connections=4,
-                                             seconds=max(args.seconds, 3 * int(IDLE_GRACE_S)))})
+                                             seconds=max(args.seconds, 3 * int(IDLE_GRACE_S))),
+                # Controls: the bare baseline beside the same KDF stand-in, and beside busy loops
+                # at the lowest priority that touch no memory.
+                "baseline-kdf-light": throughput(baseline, args, log, threads=1, connections=4, beside="kdf"),
+                "baseline-spin-light": throughput(baseline, args, log, threads=1, connections=4, beside="spin"),
+                "daemon-spin-light": throughput(daemon, args, log, threads=1, connections=4, beside="spin")})
         else:
             log("throughput during bootstrap with a KDF: skipped (needs root and cryptsetup)")
             under = block("throughput during bootstrap", lambda: {"waiting": throughput(daemon, args, log, "waiting")})
@@ -400,7 +424,10 @@ def main():
         log(f"| wrk light: p99 | {dl['p99_ms']:.2f} ms | {bl['p99_ms']:.2f} ms | |")
     for k, v in result.get("wrk_during_bootstrap", {}).items():
         promoted = f", KDF runs moved to nice 10: {v['kdf_runs_promoted_to_nice10']}" if "kdf_runs_promoted_to_nice10" in v else ""
-        log(f"| daemon during bootstrap ({k}, {v['threads']} threads/{v['connections']} conns, {v['seconds']} s): req/s, p99 | {v['requests_per_s']:.0f}, {v['p99_ms']:.2f} ms{promoted} | | |")
+        shape = f"{v['threads']} threads/{v['connections']} conns, {v['seconds']} s"
+        control = k.startswith(("baseline-", "daemon-"))
+        what = f"{k.split('-')[0]} beside {v['beside']}, no bootstrap ({shape})" if control else f"daemon during bootstrap ({k}, {shape})"
+        log(f"| {what}: req/s, p99 | {v['requests_per_s']:.0f}, {v['p99_ms']:.2f} ms{promoted} | | |")
     s = result["size_bytes"]
     log(f"| size | {s['daemon'] / 1e6:.1f} MB | {s['baseline'] / 1e6:.1f} MB | {s['daemon'] / s['baseline']:.2f} |")
     log(f"results: {args.out}")

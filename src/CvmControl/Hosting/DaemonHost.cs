@@ -26,7 +26,8 @@ internal static partial class DaemonHost
         try
         {
             await app.StartAsync(cancellationToken);
-            await tls.Ready.WaitAsync(cancellationToken);
+            // Normally done by now; a certificate context that cannot be built stops the daemon here.
+            await tls.Ready;
             LogListening(logger, settings.Address.ToString(), settings.Port, settings.TlsCommonName);
             await app.WaitForShutdownAsync(cancellationToken);
             return 0;

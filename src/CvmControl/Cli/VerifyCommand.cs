@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using CvmControl.Api.V1;
+using CvmControl.Attestation;
 using CvmControl.Attestation.Client;
 using CvmControl.Attestation.Verification;
 using CvmControl.Json;
@@ -114,7 +115,7 @@ internal static class VerifyCommand
                 return (null, $"--cert {path}: not a DER or PEM certificate ({ex.Message})");
             }
         }
-        var (reportData, reportDataError) = Hex(parse.GetValue(ExpectedReportData), "--expected-report-data", 64);
+        var (reportData, reportDataError) = Hex(parse.GetValue(ExpectedReportData), "--expected-report-data", AttestationBinding.ReportDataLength);
         var (measurement, measurementError) = Hex(parse.GetValue(ExpectedMeasurement), "--expected-measurement", 48);
         if ((reportDataError ?? measurementError) is { } hexError)
         {

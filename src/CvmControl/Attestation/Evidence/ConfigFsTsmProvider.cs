@@ -26,7 +26,6 @@ internal sealed partial class ConfigFsTsmProvider(ITsmFileSystem tsm, ILogger<Co
             return NoTsm();
         }
 
-        // Unguessable, so no other process can aim at our entry by name.
         var name = NewEntryName();
         try
         {
@@ -51,15 +50,23 @@ internal sealed partial class ConfigFsTsmProvider(ITsmFileSystem tsm, ILogger<Co
         }
     }
 
-    internal static string NewEntryName() => EntryPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+    /// <summary>
+    /// A name no other process can aim at, since it is unguessable. <paramref name="purpose"/> (such as
+    /// <c>probe-</c>) tells the daemon's entries apart in a listing.
+    /// </summary>
+    internal static string NewEntryName(string purpose = "") => EntryPrefix + purpose + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    /// <summary>The entry's <c>provider</c>, trimmed. The kernel refuses the read (ENXIO) while no TEE driver has registered.</summary>
+    internal static string ReadProvider(ITsmFileSystem tsm, string name) => ReadText(tsm, name, TsmAttribute.Provider);
+
+    private static string ReadText(ITsmFileSystem tsm, string name, string attribute) => Encoding.ASCII.GetString(tsm.Read(name, attribute)).Trim();
 
     private EvidenceResult Generate(string name, ReadOnlySpan<byte> reportData)
     {
         string provider;
         try
         {
-            // The kernel refuses to read provider (ENXIO) while no TEE driver has registered.
-            provider = Encoding.ASCII.GetString(tsm.Read(name, TsmAttribute.Provider)).Trim();
+            provider = ReadProvider(tsm, name);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -104,7 +111,7 @@ internal sealed partial class ConfigFsTsmProvider(ITsmFileSystem tsm, ILogger<Co
 
     private ulong ReadGeneration(string name)
     {
-        var text = Encoding.ASCII.GetString(tsm.Read(name, TsmAttribute.Generation)).Trim();
+        var text = ReadText(tsm, name, TsmAttribute.Generation);
         return ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var generation)
             ? generation
             : throw new FormatException($"generation is not a number: \"{text}\"");

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using CvmControl.Attestation.Evidence;
 
 namespace CvmControl.Attestation.Platform;
@@ -50,7 +48,7 @@ internal sealed class PlatformDetector(string root, ITsmFileSystem tsm)
         {
             return null;
         }
-        var name = ConfigFsTsmProvider.EntryPrefix + "probe-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var name = ConfigFsTsmProvider.NewEntryName("probe-");
         try
         {
             tsm.CreateEntry(name);
@@ -61,7 +59,7 @@ internal sealed class PlatformDetector(string root, ITsmFileSystem tsm)
         }
         try
         {
-            var provider = Encoding.ASCII.GetString(tsm.Read(name, TsmAttribute.Provider)).Trim();
+            var provider = ConfigFsTsmProvider.ReadProvider(tsm, name);
             return provider.Length > 0 ? provider : null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -23,6 +23,14 @@ public sealed class AttestationResponse
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Certificates { get; init; }
 
+    /// <summary>
+    /// TDX: base64 of the guest's event log, the ACPI CCEL (TCG2, SHA-384) up to its last event, when
+    /// the guest has one. Unsigned: it counts only once it replays to the quote's RTMRs.
+    /// </summary>
+    [JsonPropertyName("event_log")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? EventLog { get; init; }
+
     /// <summary>Lowercase hex of the 64 bytes placed in the evidence's report data.</summary>
     [JsonPropertyName("report_data")]
     public required string ReportData { get; init; }

@@ -29,6 +29,26 @@ public sealed class VerifyReport
     [JsonPropertyName("report_data")]
     public string? ReportData { get; init; }
 
+    /// <summary>TDX: hex of RTMR0 to RTMR3 as the quote has them.</summary>
+    [JsonPropertyName("rtmrs")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Rtmrs { get; init; }
+
+    /// <summary>TDX: the event log replayed, when one was given or sent by the daemon.</summary>
+    [JsonPropertyName("event_log")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public VerifyEventLog? EventLog { get; init; }
+
+    /// <summary>TDX: Intel's TCB status from <c>--tcb-info</c> and <c>--qe-identity</c>.</summary>
+    [JsonPropertyName("tcb")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public VerifyTcb? Tcb { get; init; }
+
+    /// <summary>SEV-SNP: REPORTED_TCB as <c>bl:tee:snp:ucode</c> (<c>:fmc</c> added on Turin), the form <c>--min-tcb</c> takes.</summary>
+    [JsonPropertyName("reported_tcb")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ReportedTcb { get; init; }
+
     /// <summary>Every reason verification failed; empty when verified.</summary>
     [JsonPropertyName("errors")]
     public IReadOnlyList<string> Errors { get; init; } = [];

@@ -5,7 +5,11 @@ using CvmControl.Attestation.Platform;
 namespace CvmControl.Attestation;
 
 /// <summary>Evidence bound to the daemon's TLS key and the caller's nonce, with the inputs a verifier needs.</summary>
-internal sealed record AttestationEvidence(string Provider, byte[] Evidence, byte[]? Certificates, byte[] ReportData, byte[] Nonce, byte[] TlsSpkiSha256);
+internal sealed record AttestationEvidence(string Provider, byte[] Evidence, byte[]? Certificates, byte[] ReportData, byte[] Nonce, byte[] TlsSpkiSha256)
+{
+    /// <summary>TDX: the guest's event log, when it has one.</summary>
+    public byte[]? EventLog { get; init; }
+}
 
 /// <summary>Evidence, or a typed failure with a short error and a detail for the client.</summary>
 internal sealed record AttestationOutcome(AttestationEvidence? Evidence, AttestationFailure? Failure, string? Error, string? Detail);
@@ -27,8 +31,12 @@ internal sealed partial class AttestationService(
     IAttestationProvider provider,
     X509Certificate2 certificate,
     PlatformInfo platform,
+    IEventLogSource eventLogs,
     ILogger<AttestationService> logger) : IAttestationService, IDisposable
 {
+    /// <summary>The configfs-tsm provider name of TDX guests.</summary>
+    public const string TdxProvider = "tdx_guest";
+
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     public async Task<AttestationOutcome> AttestAsync(byte[] nonce, CancellationToken cancellationToken)
@@ -56,9 +64,11 @@ internal sealed partial class AttestationService(
             return new AttestationOutcome(null, failure, result.Error ?? "attestation failed", detail);
         }
 
-        LogAttested(logger, evidence.Provider, nonce.Length);
+        // Only a quote has RTMRs for the log to replay against.
+        var eventLog = evidence.Provider == TdxProvider ? eventLogs.Read() : null;
+        LogAttested(logger, evidence.Provider, nonce.Length, eventLog?.Length ?? 0);
         return new AttestationOutcome(
-            new AttestationEvidence(evidence.Provider, evidence.Report, evidence.AuxBlob, reportData, nonce, spki),
+            new AttestationEvidence(evidence.Provider, evidence.Report, evidence.AuxBlob, reportData, nonce, spki) { EventLog = eventLog },
             null,
             null,
             null);
@@ -66,8 +76,8 @@ internal sealed partial class AttestationService(
 
     public void Dispose() => _gate.Dispose();
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Attestation evidence from {Provider} for a {NonceBytes}-byte nonce")]
-    private static partial void LogAttested(ILogger logger, string provider, int nonceBytes);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Attestation evidence from {Provider} for a {NonceBytes}-byte nonce, with {EventLogBytes} bytes of event log")]
+    private static partial void LogAttested(ILogger logger, string provider, int nonceBytes, int eventLogBytes);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Attestation failed ({Failure}): {Error}: {Detail}")]
     private static partial void LogFailed(ILogger logger, AttestationFailure failure, string error, string detail);

@@ -33,4 +33,7 @@ internal sealed record DaemonSettings
 
     /// <summary>The configfs-tsm report directory through which attestation evidence is obtained.</summary>
     public string TsmDir { get; init; } = "/sys/kernel/config/tsm/report";
+
+    /// <summary>The ACPI CCEL table: the TDX event log sent with a quote when it exists.</summary>
+    public string CcelPath { get; init; } = "/sys/firmware/acpi/tables/data/CCEL";
 }

@@ -40,11 +40,9 @@ internal sealed class Setting(string flag, string env, string defaultText, strin
             return (settings, null);
         }
         var (updated, error) = apply(raw, settings);
-        return error is null ? (updated, null) : (null, $"invalid {source} \"{Printable(raw)}\": {error}");
+        return error is null ? (updated, null) : (null, $"invalid {source} \"{Validation.Printable.Of(raw)}\": {error}");
     }
 
-    private static string Printable(string raw) =>
-        raw.Length > 64 || raw.Any(char.IsControl) ? string.Concat(raw.Take(64).Select(c => char.IsControl(c) ? '?' : c)) : raw;
 }
 
 internal static class SettingsOptions
@@ -74,7 +72,7 @@ internal static class SettingsOptions
             _ => (null, "must be json or text"),
         }),
         new("--run-dir", "CVM_CONTROL_RUN_DIR", "/run/cvm", "Runtime state directory: env files, secrets, bootstrap record", "dir", (raw, s) =>
-            IsDirectoryPath(raw)
+            IsAbsoluteNormalisedPath(raw)
                 ? (s with { RunDir = raw.TrimEnd('/') }, null)
                 : (null, "must be an absolute, normalised path other than /")),
         new("--device-timeout", "CVM_CONTROL_DEVICE_TIMEOUT", "30s", "How long to wait for a volume's device to attach (e.g. 30s, 2m, 500ms)", "duration", (raw, s) =>
@@ -90,9 +88,13 @@ internal static class SettingsOptions
                 ? (s with { LuksIterTimeMs = ms }, null)
                 : (null, "must be a whole number of ms from 1 to 600000")),
         new("--tsm-dir", "CVM_CONTROL_TSM_DIR", "/sys/kernel/config/tsm/report", "configfs-tsm report directory for attestation evidence (Linux 6.7 and later)", "dir", (raw, s) =>
-            IsDirectoryPath(raw)
+            IsAbsoluteNormalisedPath(raw)
                 ? (s with { TsmDir = raw.TrimEnd('/') }, null)
                 : (null, "must be an absolute, normalised path other than /")),
+        new("--ccel-path", "CVM_CONTROL_CCEL_PATH", "/sys/firmware/acpi/tables/data/CCEL", "TDX event log (ACPI CCEL table) sent with a quote when it exists", "file", (raw, s) =>
+            IsAbsoluteNormalisedPath(raw) && !raw.EndsWith('/')
+                ? (s with { CcelPath = raw }, null)
+                : (null, "must be an absolute, normalised file path")),
     ];
 
     /// <summary><c>30</c> and <c>30s</c> are seconds; <c>ms</c>, <c>m</c> and <c>h</c> suffixes also work.</summary>
@@ -124,7 +126,7 @@ internal static class SettingsOptions
     }
 
     /// <summary>Absolute and normalised once trailing slashes go; <c>/</c> (or <c>//</c>) is refused.</summary>
-    private static bool IsDirectoryPath(string raw) =>
+    private static bool IsAbsoluteNormalisedPath(string raw) =>
         raw.StartsWith('/') && raw.TrimEnd('/') is { Length: > 0 } trimmed && !raw.Any(char.IsControl) && Validation.MountPoints.IsNormalised(trimmed);
 
     /// <summary>Full literals only: .NET also parses shorthands such as "1" or "127.1", which would surprise.</summary>

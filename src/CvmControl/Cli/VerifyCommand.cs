@@ -8,6 +8,7 @@ using CvmControl.Attestation;
 using CvmControl.Attestation.Client;
 using CvmControl.Attestation.Verification;
 using CvmControl.Json;
+using CvmControl.OS;
 
 namespace CvmControl.Cli;
 
@@ -21,7 +22,7 @@ internal static class VerifyCommand
     public const int NotVerified = 1;
 
     /// <summary>Evidence and certificates are small; anything bigger is not what the user meant.</summary>
-    private const long MaxInputBytes = 1 << 20;
+    private const int MaxInputBytes = 1 << 20;
 
     private static readonly Option<string> Url = new("--url") { Description = "Verify a running daemon: https://HOST:PORT. Sends a fresh nonce and checks the evidence is bound to the TLS key this connection saw.", HelpName = "url" };
     private static readonly Option<string> Evidence = new("--evidence") { Description = "Verify a saved SEV-SNP report or TDX quote offline", HelpName = "file" };
@@ -38,6 +39,10 @@ internal static class VerifyCommand
     {
         var command = new Command("verify", "Verify a CVM's attestation: online against a running daemon (--url) or offline (--evidence), against pinned AMD and Intel roots.");
         foreach (var option in new Option[] { Url, Evidence, Certificates, Cert, ExpectedReportData, ExpectedMeasurement, At, AllowDebug, JsonOutput, PrintPin })
+        {
+            command.Options.Add(option);
+        }
+        foreach (var option in VerifyTeeOptions.All)
         {
             command.Options.Add(option);
         }
@@ -130,6 +135,11 @@ internal static class VerifyCommand
             }
             at = parsed;
         }
+        var (measurements, tcb, teeError) = VerifyTeeOptions.Read(parse, online: server is not null);
+        if (teeError is not null)
+        {
+            return (null, teeError);
+        }
         return (new Request(server, evidence, new VerifyInputs
         {
             CertificateTable = table,
@@ -138,21 +148,18 @@ internal static class VerifyCommand
             ExpectedMeasurement = measurement,
             At = at,
             AllowDebug = parse.GetValue(AllowDebug),
+            Measurements = measurements!,
+            Tcb = tcb!,
         }), null);
     }
 
-    private static byte[]? ReadFile(string path, string flag, out string? error)
+    /// <summary>A whole input file, at most <paramref name="maxBytes"/>; null with a one-line reason otherwise.</summary>
+    internal static byte[]? ReadFile(string path, string flag, out string? error, int maxBytes = MaxInputBytes)
     {
         try
         {
-            var info = new FileInfo(path);
-            if (info.Exists && info.Length > MaxInputBytes)
-            {
-                error = $"{flag} {path}: {info.Length} bytes is too large for evidence or certificates";
-                return null;
-            }
             error = null;
-            return File.ReadAllBytes(path);
+            return BoundedFile.Read(path, maxBytes, "the file");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -204,6 +211,7 @@ internal static class VerifyCommand
         {
             await stdout.WriteLineAsync($"tls key: {report.PinnedPubkey} (curl --pinnedpubkey)");
         }
+        await VerifyTeeOutput.Print(report, stdout);
         foreach (var error in report.Errors)
         {
             await stdout.WriteLineAsync($"error: {error}");

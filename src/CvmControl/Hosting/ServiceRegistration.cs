@@ -63,12 +63,13 @@ internal static class ServiceRegistration
         services.AddSingleton<IPassphraseRotator, LuksPassphraseRotator>();
 
         // Attestation: the platform is detected once at start from the real root; evidence comes
-        // through configfs-tsm, one request at a time.
+        // through configfs-tsm, one request at a time, with the TDX event log read per request.
         services.AddSingleton<ITsmFileSystem>(new TsmFileSystem(settings.TsmDir));
         services.AddSingleton(sp => new PlatformDetector("/", sp.GetRequiredService<ITsmFileSystem>()));
         services.AddSingleton(sp => sp.GetRequiredService<PlatformDetector>().Detect());
         services.AddHostedService<PlatformStartup>();
         services.AddSingleton<IAttestationProvider, ConfigFsTsmProvider>();
+        services.AddSingleton<IEventLogSource>(sp => new CcelEventLogSource(settings.CcelPath, sp.GetRequiredService<ILogger<CcelEventLogSource>>()));
         services.AddSingleton<IAttestationService, AttestationService>();
         return services;
     }

@@ -34,6 +34,7 @@ internal static class AttestationApi
             Provider = evidence.Provider,
             Evidence = Convert.ToBase64String(evidence.Evidence),
             Certificates = evidence.Certificates is { } certificates ? Convert.ToBase64String(certificates) : null,
+            EventLog = evidence.EventLog is { } eventLog ? Convert.ToBase64String(eventLog) : null,
             ReportData = Convert.ToHexStringLower(evidence.ReportData),
             Nonce = Convert.ToHexStringLower(evidence.Nonce),
             TlsSpkiSha256 = Convert.ToHexStringLower(evidence.TlsSpkiSha256),

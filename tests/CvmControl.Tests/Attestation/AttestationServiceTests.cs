@@ -16,7 +16,7 @@ public sealed class AttestationServiceTests : IDisposable
     private readonly X509Certificate2 _certificate = SelfSignedCertificate.Create("cvm.test", TimeProvider.System);
 
     private AttestationService Service(IAttestationProvider provider, PlatformInfo? platform = null) =>
-        new(provider, _certificate, platform ?? Snp, NullLogger<AttestationService>.Instance);
+        new(provider, _certificate, platform ?? Snp, new StubEventLogSource(), NullLogger<AttestationService>.Instance);
 
     private AttestationService Service(FakeTsm tsm, PlatformInfo? platform = null) =>
         Service(new ConfigFsTsmProvider(tsm, NullLogger<ConfigFsTsmProvider>.Instance), platform);

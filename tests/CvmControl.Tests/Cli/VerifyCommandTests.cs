@@ -25,7 +25,7 @@ public sealed class VerifyCommandTests
         exit.Should().Be(0);
         using var json = JsonDocument.Parse(stdout);
         var root = json.RootElement;
-        root.EnumerateObject().Select(p => p.Name).Should().Equal("verified", "kind", "product", "signing_key", "measurement", "report_data", "errors");
+        root.EnumerateObject().Select(p => p.Name).Should().Equal("verified", "kind", "product", "signing_key", "measurement", "report_data", "reported_tcb", "errors");
         root.GetProperty("verified").GetBoolean().Should().BeTrue();
         root.GetProperty("kind").GetString().Should().Be("sev-snp");
         root.GetProperty("product").GetString().Should().Be("Milan");
@@ -33,6 +33,7 @@ public sealed class VerifyCommandTests
         root.GetProperty("measurement").GetString().Should().HaveLength(96);
         root.GetProperty("report_data").GetString().Should().HaveLength(128);
         root.GetProperty("errors").GetArrayLength().Should().Be(0);
+        root.GetProperty("reported_tcb").GetString().Should().Be("4:0:24:217", "the report's TCB bytes 04 00 00 00 00 00 18 d9 in Milan's layout");
     }
 
     [Theory]

@@ -16,6 +16,8 @@ namespace CvmControl.Attestation.Client;
 /// </summary>
 internal sealed class AttestationFetcher(TimeSpan timeout)
 {
+    public const int MaxResponseBytes = 16 * 1024 * 1024;
+
     public async Task<FetchedEvidence> FetchAsync(Uri server, byte[] nonce, CancellationToken cancellationToken)
     {
         var seen = new List<X509Certificate2>();
@@ -63,11 +65,17 @@ internal sealed class AttestationFetcher(TimeSpan timeout)
             AttestationResponse? body;
             try
             {
+                // A quote, a certificate table and an event log, in base64: far below this.
+                await response.Content.LoadIntoBufferAsync(MaxResponseBytes, cancellationToken);
                 body = await response.Content.ReadFromJsonAsync(CvmJsonContext.Default.AttestationResponse, cancellationToken);
             }
             catch (JsonException ex)
             {
                 throw new AttestationFetchException($"{server} answered with malformed evidence JSON: {ex.Message}");
+            }
+            catch (HttpRequestException ex)
+            {
+                throw new AttestationFetchException($"{server} answered with more than {MaxResponseBytes} bytes, or the answer broke off: {Innermost(ex).Message}");
             }
             lock (seen)
             {
@@ -94,11 +102,14 @@ internal sealed class AttestationFetcher(TimeSpan timeout)
                 body.Certificates is { Length: > 0 } table ? Convert.FromBase64String(table) : null,
                 certificate,
                 body.Nonce,
-                body.TlsSpkiSha256);
+                body.TlsSpkiSha256)
+            {
+                EventLog = body.EventLog is { Length: > 0 } log ? Convert.FromBase64String(log) : null,
+            };
         }
         catch (FormatException)
         {
-            throw new AttestationFetchException($"{server} returned evidence that is not base64");
+            throw new AttestationFetchException($"{server} returned evidence, certificates or an event log that is not base64");
         }
     }
 

@@ -8,7 +8,11 @@ internal sealed record FetchedEvidence(
     byte[]? CertificateTable,
     X509Certificate2 ServerCertificate,
     string? ClaimedNonce,
-    string? ClaimedSpkiSha256);
+    string? ClaimedSpkiSha256)
+{
+    /// <summary>TDX: the guest's CCEL, when the daemon sent one; unsigned until it replays.</summary>
+    public byte[]? EventLog { get; init; }
+}
 
 /// <summary>The daemon could not be reached or did not answer with evidence.</summary>
 internal sealed class AttestationFetchException(string message) : Exception(message);

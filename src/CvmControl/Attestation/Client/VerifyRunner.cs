@@ -19,6 +19,12 @@ internal sealed record VerifyInputs
     public DateTimeOffset? At { get; init; }
 
     public bool AllowDebug { get; init; }
+
+    /// <summary>TDX: the event log (online, the daemon's when none is given) and what it and the registers must show.</summary>
+    public MeasurementExpectations Measurements { get; init; } = MeasurementExpectations.None;
+
+    /// <summary>Intel collateral and the status it must give, or SEV-SNP's TCB minimum.</summary>
+    public TcbPolicy Tcb { get; init; } = TcbPolicy.None;
 }
 
 /// <summary>
@@ -46,7 +52,11 @@ internal sealed class VerifyRunner(TrustAnchors anchors, TimeProvider time, Atte
 
         var spkiSha256 = AttestationBinding.SpkiSha256(fetched.ServerCertificate);
         var binding = AttestationBinding.ComputeReportData(nonce, spkiSha256);
-        var result = EvidenceVerifier.Verify(fetched.Evidence, Options(inputs, inputs.CertificateTable ?? fetched.CertificateTable, binding));
+        var options = Options(inputs, inputs.CertificateTable ?? fetched.CertificateTable, binding) with
+        {
+            Measurements = inputs.Measurements with { EventLog = inputs.Measurements.EventLog ?? fetched.EventLog },
+        };
+        var result = EvidenceVerifier.Verify(fetched.Evidence, options);
 
         // The JSON fields are unsigned, so they decide nothing on their own; but an honest daemon
         // never gets them wrong, and a mismatch names the likely cause better than REPORT_DATA can.
@@ -70,6 +80,8 @@ internal sealed class VerifyRunner(TrustAnchors anchors, TimeProvider time, Atte
         ExpectedMeasurement = inputs.ExpectedMeasurement,
         CertificateTable = certificateTable,
         ExtraCertificates = inputs.ExtraCertificates,
+        Measurements = inputs.Measurements,
+        Tcb = inputs.Tcb,
         Anchors = anchors,
     };
 
@@ -86,6 +98,10 @@ internal sealed class VerifyRunner(TrustAnchors anchors, TimeProvider time, Atte
         SigningKey = result.SigningKey,
         Measurement = result.Measurement is null ? null : Convert.ToHexStringLower(result.Measurement),
         ReportData = result.ReportData is null ? null : Convert.ToHexStringLower(result.ReportData),
+        Rtmrs = result.Rtmrs?.Select(Convert.ToHexStringLower).ToList(),
+        EventLog = VerifyReports.EventLog(result.EventLog),
+        Tcb = VerifyReports.Tcb(result.IntelTcb),
+        ReportedTcb = result.ReportedTcb?.ToString(),
         Errors = [.. result.Errors],
         TlsSpkiSha256 = spkiSha256 is null ? null : Convert.ToHexStringLower(spkiSha256),
         PinnedPubkey = spkiSha256 is null ? null : $"sha256//{Convert.ToBase64String(spkiSha256)}",

@@ -1,3 +1,5 @@
+using CvmControl.OS;
+
 namespace CvmControl.Attestation.Evidence;
 
 /// <summary>The real configfs-tsm report directory, through plain mkdir, open, read, write and rmdir.</summary>
@@ -35,19 +37,7 @@ internal sealed class TsmFileSystem(string directory) : ITsmFileSystem
     public byte[] Read(string name, string attribute)
     {
         // Read to end of file: configfs and sysfs report sizes that need not match the content.
-        using var stream = new FileStream(AttributePath(name, attribute), FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
-        using var content = new MemoryStream();
-        var buffer = new byte[64 * 1024];
-        int read;
-        while ((read = stream.Read(buffer)) > 0)
-        {
-            if (content.Length + read > MaxAttributeBytes)
-            {
-                throw new IOException($"{attribute} is larger than {MaxAttributeBytes} bytes");
-            }
-            content.Write(buffer, 0, read);
-        }
-        return content.ToArray();
+        return BoundedFile.Read(AttributePath(name, attribute), MaxAttributeBytes, attribute);
     }
 
     public void RemoveEntry(string name) => System.IO.Directory.Delete(EntryPath(name), recursive: false);

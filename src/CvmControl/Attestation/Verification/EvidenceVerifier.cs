@@ -15,16 +15,41 @@ internal static class EvidenceVerifier
             case EvidenceKind.SevSnp:
                 result.Kind = EvidenceKind.SevSnp;
                 SnpVerifier.Verify(evidence, options, result);
+                RefuseInapplicable(options, result);
                 break;
             case EvidenceKind.Tdx:
                 result.Kind = EvidenceKind.Tdx;
                 TdxVerifier.Verify(evidence, options, result);
+                RefuseInapplicable(options, result);
                 break;
             default:
                 result.Fail($"unrecognised evidence ({evidence.Length} bytes): neither an SEV-SNP attestation report nor a TDX quote");
                 break;
         }
         return result;
+    }
+
+    /// <summary>
+    /// An expectation the evidence cannot answer is a failure, not a silent pass: a caller who asked
+    /// for an event log replay or an AMD TCB minimum must not get "verified" without it.
+    /// </summary>
+    private static void RefuseInapplicable(VerificationOptions options, VerificationResult result)
+    {
+        if (result.Kind == EvidenceKind.SevSnp)
+        {
+            if (!options.Measurements.IsEmpty)
+            {
+                result.Fail("an event log, RTMR, MRTD or event expectation applies to TDX quotes; this is SEV-SNP evidence");
+            }
+            if (options.Tcb.IntelTcbInfo is not null || options.Tcb.IntelQeIdentity is not null)
+            {
+                result.Fail("Intel TCB info and QE identity apply to TDX quotes; this is SEV-SNP evidence (use --min-tcb)");
+            }
+        }
+        else if (options.Tcb.SnpMinimum is not null)
+        {
+            result.Fail("--min-tcb applies to SEV-SNP reports; this is a TDX quote (use --tcb-info and --qe-identity)");
+        }
     }
 
     /// <summary>

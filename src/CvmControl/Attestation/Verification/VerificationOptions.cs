@@ -23,6 +23,12 @@ internal sealed record VerificationOptions
     /// <summary>Further certificates the caller supplies (a VCEK or VLEK fetched from AMD's KDS, say).</summary>
     public IReadOnlyList<X509Certificate2> ExtraCertificates { get; init; } = [];
 
+    /// <summary>TDX: the event log to replay and the measurements and events the guest must show.</summary>
+    public MeasurementExpectations Measurements { get; init; } = MeasurementExpectations.None;
+
+    /// <summary>How current the platform's TCB must be, and the collateral to judge it by.</summary>
+    public TcbPolicy Tcb { get; init; } = TcbPolicy.None;
+
     /// <summary>The pinned vendor roots. Tests swap them to prove that an unpinned root fails.</summary>
     public TrustAnchors Anchors { get; init; } = TrustAnchors.Vendor;
 }

@@ -18,6 +18,18 @@ internal sealed class VerificationResult
 
     public byte[]? ReportData { get; set; }
 
+    /// <summary>TDX: RTMR0 to RTMR3 as the quote has them.</summary>
+    public byte[][]? Rtmrs { get; set; }
+
+    /// <summary>TDX: the event log read, when one was given; it counts only if no error says it failed to replay.</summary>
+    public EventLog.ParsedEventLog? EventLog { get; set; }
+
+    /// <summary>TDX: the platform's TCB status judged from Intel's collateral, when it was given and could be read.</summary>
+    public Tdx.IntelTcbAssessment? IntelTcb { get; set; }
+
+    /// <summary>SEV-SNP: REPORTED_TCB split by the product's layout, once the product is known.</summary>
+    public Snp.TcbVersion? ReportedTcb { get; set; }
+
     public List<string> Errors { get; } = [];
 
     public bool Verified => Kind is not null && Errors.Count == 0;

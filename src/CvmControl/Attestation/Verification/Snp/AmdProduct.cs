@@ -29,4 +29,30 @@ internal static class AmdProduct
         : new TcbVersion(Fmc: null, Bootloader: tcb[0], Tee: tcb[1], Snp: tcb[6], Microcode: tcb[7]);
 }
 
-internal readonly record struct TcbVersion(byte? Fmc, byte Bootloader, byte Tee, byte Snp, byte Microcode);
+/// <summary>
+/// The security patch levels of a TCB_VERSION. Written <c>bl:tee:snp:ucode</c>, with <c>:fmc</c>
+/// appended where the product has an FMC (Turin), as <c>--min-tcb</c> takes it.
+/// </summary>
+internal readonly record struct TcbVersion(byte? Fmc, byte Bootloader, byte Tee, byte Snp, byte Microcode)
+{
+    public override string ToString() => $"{Bootloader}:{Tee}:{Snp}:{Microcode}{(Fmc is { } fmc ? $":{fmc}" : "")}";
+
+    /// <summary><c>bl:tee:snp:ucode</c> or <c>bl:tee:snp:ucode:fmc</c>, each a whole number from 0 to 255; null when malformed.</summary>
+    public static TcbVersion? Parse(string text)
+    {
+        var parts = text.Split(':');
+        if (parts.Length is not (4 or 5))
+        {
+            return null;
+        }
+        var values = new byte[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (!byte.TryParse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out values[i]))
+            {
+                return null;
+            }
+        }
+        return new TcbVersion(parts.Length == 5 ? values[4] : null, values[0], values[1], values[2], values[3]);
+    }
+}

@@ -89,6 +89,7 @@ internal static class SnpVerifier
             }
         }
         result.Product = product;
+        CheckMinimumTcb(report, product, options.Tcb.SnpMinimum, result);
 
         if ((report.Policy & SnpReport.DebugPolicyBit) != 0 && !options.AllowDebug)
         {
@@ -252,6 +253,56 @@ internal static class SnpVerifier
         if (tcb.Fmc is { } fmc)
         {
             CompareSpl(leaf, OidFmcSpl, "FMC", fmc, result);
+        }
+    }
+
+    /// <summary>
+    /// REPORTED_TCB is what the VCEK or VLEK was issued for (its SPL extensions must equal it), so
+    /// once the chain verifies it is the TCB the platform vouches for. Each level must reach the minimum.
+    /// </summary>
+    private static void CheckMinimumTcb(SnpReport report, string? product, TcbVersion? minimum, VerificationResult result)
+    {
+        if (product is null)
+        {
+            if (minimum is not null)
+            {
+                result.Fail("cannot check --min-tcb: the report's product, and so the layout of REPORTED_TCB, is unknown");
+            }
+            return;
+        }
+        var reported = AmdProduct.SplitTcb(report.ReportedTcb, product);
+        result.ReportedTcb = reported;
+        if (minimum is not { } min)
+        {
+            return;
+        }
+        var below = new List<string>();
+        AddIfBelow(below, "bootloader", reported.Bootloader, min.Bootloader);
+        AddIfBelow(below, "TEE", reported.Tee, min.Tee);
+        AddIfBelow(below, "SNP", reported.Snp, min.Snp);
+        AddIfBelow(below, "microcode", reported.Microcode, min.Microcode);
+        if (min.Fmc is { } fmc)
+        {
+            if (reported.Fmc is { } reportedFmc)
+            {
+                AddIfBelow(below, "FMC", reportedFmc, fmc);
+            }
+            else
+            {
+                below.Add($"{product} has no FMC level, but the minimum names one ({fmc})");
+            }
+        }
+        if (below.Count > 0)
+        {
+            result.Fail($"REPORTED_TCB {reported} (bl:tee:snp:ucode{(reported.Fmc is null ? "" : ":fmc")}) is below the minimum {min}: {string.Join("; ", below)}");
+        }
+    }
+
+    private static void AddIfBelow(List<string> below, string name, byte reported, byte minimum)
+    {
+        if (reported < minimum)
+        {
+            below.Add($"{name} SPL {reported} < {minimum}");
         }
     }
 

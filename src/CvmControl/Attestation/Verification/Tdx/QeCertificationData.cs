@@ -10,8 +10,11 @@ internal sealed class QeCertificationData
 {
     public const int QeReportSize = 384;
     public const int QeReportSignatureSize = 64;
+    public const int QeMiscSelectOffset = 16;
+    public const int QeAttributesOffset = 48;
     public const int QeMrSignerOffset = 128;
     public const int QeIsvProdIdOffset = 256;
+    public const int QeIsvSvnOffset = 258;
     public const int QeReportDataOffset = 320;
     public const ushort PemChainType = 5;
 

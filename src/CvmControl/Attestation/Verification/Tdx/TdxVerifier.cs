@@ -37,15 +37,21 @@ internal static class TdxVerifier
         {
             result.Fail($"QE vendor id is {Hex(parsed.QeVendorId)}, expected {Hex(IntelQeVendorId)} (Intel)");
         }
+        var tcbJudged = false;
         if (parsed.SignatureData is { } signatureData)
         {
             CheckQuoteSignature(parsed.SignedRegion, signatureData, result);
             if (signatureData.QeCertification is { } qe)
             {
-                CheckQuotingEnclave(signatureData.AttestationKey, qe, options, result);
+                tcbJudged = CheckQuotingEnclave(signatureData.AttestationKey, qe, parsed.Body, options, result);
             }
         }
+        if (options.Tcb.IntelTcbInfo is not null && !tcbJudged)
+        {
+            result.Fail("cannot judge the TCB: the quote carries no readable PCK certificate chain");
+        }
         CheckPolicy(parsed.Body, options, result);
+        TdxMeasurementChecks.Check(parsed.Body, options.Measurements, result);
     }
 
     private static void CheckQuoteSignature(byte[] signedRegion, QuoteSignatureData signatureData, VerificationResult result)
@@ -70,7 +76,8 @@ internal static class TdxVerifier
         }
     }
 
-    private static void CheckQuotingEnclave(byte[] attestationKey, QeCertificationData qe, VerificationOptions options, VerificationResult result)
+    /// <summary>Checks the QE and its PCK chain; false when there was no PCK certificate to check (or to judge the TCB by).</summary>
+    private static bool CheckQuotingEnclave(byte[] attestationKey, QeCertificationData qe, TdReportBody body, VerificationOptions options, VerificationResult result)
     {
         // The QE vouches for the attestation key by hashing it, with its auth data, into its report.
         var expected = new byte[64];
@@ -89,7 +96,7 @@ internal static class TdxVerifier
         }
         if (qe.PckChain is null)
         {
-            return;
+            return false;
         }
 
         var certificates = LoadChain(qe.PckChain, result);
@@ -97,15 +104,21 @@ internal static class TdxVerifier
         {
             if (certificates.Count == 0)
             {
-                return;
+                return false;
             }
             CheckQeReportSignature(qe, certificates[0], result);
             CheckPckChain(certificates, options, result);
+            if (options.Tcb.IntelTcbInfo is not null)
+            {
+                IntelTcbEvaluator.Evaluate(body, qe.QeReport, certificates[0], options, result);
+            }
+            return true;
         }
         catch (Exception ex) when (ex is CryptographicException or AsnContentException)
         {
             // A certificate that loads can still hold an undecodable extension.
             result.Fail($"cannot check the PCK certificate chain: {ex.Message}");
+            return true;
         }
         finally
         {

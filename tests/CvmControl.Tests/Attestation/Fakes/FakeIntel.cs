@@ -168,11 +168,11 @@ internal sealed class FakeIntel : IDisposable
         }
         byte[] chain = [.. Encoding.ASCII.GetBytes(pem.ToString()), 0];
 
-        var qeCertification = Concat(qeReport, qeSignature, U16((ushort)authData.Length), authData, U16(5), U32((uint)chain.Length), chain);
+        var qeCertification = Concat(qeReport, qeSignature, LittleEndian.U16((ushort)authData.Length), authData, LittleEndian.U16(5), LittleEndian.U32((uint)chain.Length), chain);
         var quoteSignature = attestationKey.SignData(signedRegion, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        var signatureData = Concat(quoteSignature, attestationPublic, U16(6), U32((uint)qeCertification.Length), qeCertification);
+        var signatureData = Concat(quoteSignature, attestationPublic, LittleEndian.U16(6), LittleEndian.U32((uint)qeCertification.Length), qeCertification);
         layout = (signedRegion.Length, signedRegion.Length + 4 + 64 + 64 + 6);
-        return Concat(signedRegion, U32((uint)signatureData.Length), signatureData);
+        return Concat(signedRegion, LittleEndian.U32((uint)signatureData.Length), signatureData);
     }
 
     /// <summary>
@@ -264,20 +264,6 @@ internal sealed class FakeIntel : IDisposable
         var serial = RandomNumberGenerator.GetBytes(8);
         serial[0] &= 0x7f;
         return serial;
-    }
-
-    private static byte[] U16(ushort value)
-    {
-        var bytes = new byte[2];
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes, value);
-        return bytes;
-    }
-
-    private static byte[] U32(uint value)
-    {
-        var bytes = new byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes, value);
-        return bytes;
     }
 
     private static byte[] Concat(params byte[][] parts) => [.. parts.SelectMany(p => p)];

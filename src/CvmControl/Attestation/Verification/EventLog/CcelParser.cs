@@ -7,7 +7,7 @@ namespace CvmControl.Attestation.Verification.EventLog;
 /// TCG_PCR_EVENT in the old SHA-1 layout whose data is the spec-ID event (it lists every digest
 /// algorithm and its size); every later event is a TCG_PCR_EVENT2 {MR index, type, digests, data}.
 /// The MR index is the CC measurement register: 1 to 4 are RTMR0 to RTMR3 (0 would be MRTD, which
-/// no log extends). The log area is padded to its end with 0x00 or 0xFF; an event header of eight
+/// no log extends: such events are kept but not replayed). The log area is padded to its end with 0x00 or 0xFF; an event header of eight
 /// such bytes ends the log. Every length comes from the host, so every one is checked before use.
 /// </summary>
 internal static class CcelParser
@@ -167,9 +167,11 @@ internal static class CcelParser
         var eventData = reader.Bytes(eventSize, "event data");
         offset = reader.Offset;
 
-        var extended = type != EventTypes.NoAction;
+        // MR index 0 would be MRTD, which no event extends; some firmware logs such events anyway
+        // (dstack drops them), so they are kept, shown, and not replayed.
         int? rtmr = mrIndex is >= 1 and <= 4 ? (int)mrIndex - 1 : null;
-        if (extended && rtmr is null)
+        var extended = type != EventTypes.NoAction && rtmr is not null;
+        if (type != EventTypes.NoAction && mrIndex > 4)
         {
             throw new EventLogException($"{Where()}: MR index {mrIndex} is not an RTMR (1 to 4 are RTMR0 to RTMR3)");
         }

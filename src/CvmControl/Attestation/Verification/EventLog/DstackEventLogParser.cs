@@ -45,6 +45,11 @@ internal static class DstackEventLogParser
         {
             throw new EventLogException($"event log is not valid JSON: {ex.Message}");
         }
+        catch (InvalidOperationException ex)
+        {
+            // A string that is not valid UTF-8 parses, and fails only when it is read.
+            throw new EventLogException($"event log has a string that is not valid UTF-8: {ex.Message}");
+        }
     }
 
     /// <summary>The event array, wherever dstack's tools put it. Nested documents are parsed to a fixed depth only.</summary>

@@ -12,7 +12,7 @@ internal sealed record MeasuredEvent
 
     public required uint Type { get; init; }
 
-    /// <summary>The RTMR (0 to 3) the event names; null when it names none (the CCEL's spec-ID header).</summary>
+    /// <summary>The RTMR (0 to 3) the event names; null when it names none (the CCEL's spec-ID header, or MR index 0).</summary>
     public int? Rtmr { get; init; }
 
     /// <summary>The digest extended into <see cref="Rtmr"/> (SHA-384); the recorded digest for an event that is not extended.</summary>
@@ -24,6 +24,9 @@ internal sealed record MeasuredEvent
     /// <summary>The event name of a dstack runtime event; null for any other event.</summary>
     public string? Name { get; init; }
 
-    /// <summary>EV_NO_ACTION events carry information, not measurements: they are never extended.</summary>
-    public bool IsExtended => Type != EventTypes.NoAction;
+    /// <summary>
+    /// Whether replay extends an RTMR with it: EV_NO_ACTION events carry information, not
+    /// measurements, and an event naming no RTMR has no register to extend.
+    /// </summary>
+    public bool IsExtended => Type != EventTypes.NoAction && Rtmr is not null;
 }

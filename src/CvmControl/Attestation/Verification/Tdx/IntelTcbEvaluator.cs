@@ -47,7 +47,7 @@ internal static class IntelTcbEvaluator
             qeIdentity = IntelQeIdentity.Read(qeDocument.RootElement);
             pckTcb = PckTcb.Read(pck);
         }
-        catch (Exception ex) when (ex is CollateralFormatException or AsnContentException or CryptographicException)
+        catch (Exception ex) when (ex is CollateralFormatException or AsnContentException or CryptographicException or InvalidOperationException)
         {
             result.Fail($"cannot judge the TCB: {ex.Message}");
             return;

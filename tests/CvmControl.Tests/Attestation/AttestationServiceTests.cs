@@ -15,8 +15,8 @@ public sealed class AttestationServiceTests : IDisposable
 
     private readonly X509Certificate2 _certificate = SelfSignedCertificate.Create("cvm.test", TimeProvider.System);
 
-    private AttestationService Service(IAttestationProvider provider, PlatformInfo? platform = null) =>
-        new(provider, _certificate, platform ?? Snp, new StubEventLogSource(), NullLogger<AttestationService>.Instance);
+    private AttestationService Service(IAttestationProvider provider, PlatformInfo? platform = null, IEventLogSource? eventLogs = null) =>
+        new(provider, _certificate, platform ?? Snp, eventLogs ?? new StubEventLogSource(), NullLogger<AttestationService>.Instance);
 
     private AttestationService Service(FakeTsm tsm, PlatformInfo? platform = null) =>
         Service(new ConfigFsTsmProvider(tsm, NullLogger<ConfigFsTsmProvider>.Instance), platform);
@@ -130,6 +130,31 @@ public sealed class AttestationServiceTests : IDisposable
         outcome.Evidence.Should().BeNull();
         outcome.Failure.Should().Be(AttestationFailure.ProviderFailed);
         outcome.Detail.Should().Be("tdx_guest: reading outblob: Input/output error");
+    }
+
+    [Fact]
+    public async Task A_TDX_quote_comes_with_the_guests_event_log()
+    {
+        var log = new StubEventLogSource([1, 2, 3]);
+        using var service = Service(new ConfigFsTsmProvider(FakeTsm.Tdx(), NullLogger<ConfigFsTsmProvider>.Instance), eventLogs: log);
+
+        var outcome = await service.AttestAsync(new byte[16], CancellationToken.None);
+
+        outcome.Evidence!.Provider.Should().Be("tdx_guest");
+        outcome.Evidence.EventLog.Should().Equal(1, 2, 3);
+        log.Reads.Should().Be(1, "the log is read per request: evidence is rare and the table may change after a reboot only");
+    }
+
+    [Fact]
+    public async Task An_SNP_report_comes_without_an_event_log_and_none_is_read()
+    {
+        var log = new StubEventLogSource([1, 2, 3]);
+        using var service = Service(new ConfigFsTsmProvider(FakeTsm.Snp(), NullLogger<ConfigFsTsmProvider>.Instance), eventLogs: log);
+
+        var outcome = await service.AttestAsync(new byte[16], CancellationToken.None);
+
+        outcome.Evidence!.EventLog.Should().BeNull();
+        log.Reads.Should().Be(0);
     }
 
     public void Dispose() => _certificate.Dispose();

@@ -96,6 +96,9 @@ public sealed class CommandLineTests
     [InlineData(new[] { "--tsm-dir", "sys/kernel/config/tsm/report" }, "invalid --tsm-dir \"sys/kernel/config/tsm/report\": must be an absolute, normalised path other than /")]
     [InlineData(new[] { "--tsm-dir", "/" }, "invalid --tsm-dir \"/\": must be an absolute, normalised path other than /")]
     [InlineData(new[] { "--tsm-dir", "/sys/kernel/config/tsm/../tsm/report" }, "invalid --tsm-dir \"/sys/kernel/config/tsm/../tsm/report\": must be an absolute, normalised path other than /")]
+    [InlineData(new[] { "--ccel-path", "CCEL" }, "invalid --ccel-path \"CCEL\": must be an absolute, normalised file path")]
+    [InlineData(new[] { "--ccel-path", "/sys/firmware/acpi/tables/data/" }, "invalid --ccel-path \"/sys/firmware/acpi/tables/data/\": must be an absolute, normalised file path")]
+    [InlineData(new[] { "--ccel-path", "/sys/../tmp/CCEL" }, "invalid --ccel-path \"/sys/../tmp/CCEL\": must be an absolute, normalised file path")]
     [InlineData(new[] { "--address", "1" }, "invalid --address \"1\": not an IP address")]
     [InlineData(new[] { "--address", "127.1" }, "invalid --address \"127.1\": not an IP address")]
     public async Task Invalid_flag_prints_one_line_and_exits_2_without_starting(string[] args, string message)
@@ -124,6 +127,20 @@ public sealed class CommandLineTests
 
         await run.Invoke(["--tsm-dir", "/mnt/config/tsm/report"], new() { ["CVM_CONTROL_TSM_DIR"] = "/tmp/tsm/report" });
         run.Settings!.TsmDir.Should().Be("/mnt/config/tsm/report");
+    }
+
+    [Fact]
+    public async Task Ccel_path_defaults_to_the_ACPI_table_and_comes_from_the_flag_or_the_env_var()
+    {
+        var run = new Run();
+        await run.Invoke([]);
+        run.Settings!.CcelPath.Should().Be("/sys/firmware/acpi/tables/data/CCEL");
+
+        await run.Invoke([], new() { ["CVM_CONTROL_CCEL_PATH"] = "/tmp/ccel.bin" });
+        run.Settings!.CcelPath.Should().Be("/tmp/ccel.bin");
+
+        await run.Invoke(["--ccel-path", "/mnt/CCEL"], new() { ["CVM_CONTROL_CCEL_PATH"] = "/tmp/ccel.bin" });
+        run.Settings!.CcelPath.Should().Be("/mnt/CCEL");
     }
 
     [Theory]
@@ -190,6 +207,7 @@ public sealed class CommandLineTests
             ("--log-format", "CVM_CONTROL_LOG_FORMAT", "json"),
             ("--run-dir", "CVM_CONTROL_RUN_DIR", "/run/cvm"),
             ("--tsm-dir", "CVM_CONTROL_TSM_DIR", "/sys/kernel/config/tsm/report"),
+            ("--ccel-path", "CVM_CONTROL_CCEL_PATH", "/sys/firmware/acpi/tables/data/CCEL"),
         })
         {
             help.Should().Contain(flag).And.Contain($"[env: {env}] [default: {def}]");

@@ -120,14 +120,101 @@ public sealed class VerifyCommandTests
     [InlineData(new[] { "--evidence", "VECTOR", "--at", "yesterday" }, "--at \"yesterday\" is not an ISO 8601 time")]
     [InlineData(new[] { "--evidence", "VECTOR", "--cert", "VECTOR" }, "not a DER or PEM certificate")]
     [InlineData(new[] { "--evidence", "VECTOR", "--print-pin" }, "--print-pin needs --url")]
+    [InlineData(new[] { "--evidence", "VECTOR", "--tcb-info", "VECTOR" }, "--tcb-info and --qe-identity go together: Intel's TCB status needs both")]
+    [InlineData(new[] { "--evidence", "VECTOR", "--qe-identity", "VECTOR" }, "--tcb-info and --qe-identity go together")]
+    [InlineData(new[] { "--evidence", "VECTOR", "--min-tcb-status", "OutOfDate" }, "--min-tcb-status and --allow-stale-collateral need --tcb-info and --qe-identity")]
+    [InlineData(new[] { "--evidence", "VECTOR", "--allow-stale-collateral" }, "--min-tcb-status and --allow-stale-collateral need --tcb-info and --qe-identity")]
+    [InlineData(new[] { "--evidence", "VECTOR", "--tcb-info", "VECTOR", "--qe-identity", "VECTOR", "--min-tcb-status", "Revoked" }, "--min-tcb-status \"Revoked\" is not one of UpToDate, SWHardeningNeeded,")]
+    [InlineData(new[] { "--evidence", "VECTOR", "--tcb-info", "VECTOR", "--qe-identity", "VECTOR", "--min-tcb-status", "uptodate" }, "--min-tcb-status \"uptodate\" is not one of")]
+    [InlineData(new[] { "--evidence", "VECTOR", "--tcb-info", "/nonexistent/tcb.json", "--qe-identity", "VECTOR" }, "--tcb-info /nonexistent/tcb.json:")]
+    [InlineData(new[] { "--evidence", "VECTOR", "--expect-event", "app-id=00" }, "--expect-event needs --event-log FILE to find the events in")]
+    [InlineData(new[] { "--evidence", "VECTOR", "--event-log", "VECTOR", "--expect-event", "app-id" }, "--expect-event \"app-id\" is not NAME=HEX")]
+    [InlineData(new[] { "--evidence", "VECTOR", "--event-log", "VECTOR", "--expect-event", "=00" }, "--expect-event \"=00\" is not NAME=HEX")]
+    [InlineData(new[] { "--evidence", "VECTOR", "--event-log", "VECTOR", "--expect-event", "app-id=xyz" }, "--expect-event app-id: the payload is not hex")]
+    [InlineData(new[] { "--evidence", "VECTOR", "--expected-rtmr", "4=00" }, "--expected-rtmr \"4=00\" is not N=HEX with N from 0 to 3")]
+    [InlineData(new[] { "--evidence", "VECTOR", "--expected-rtmr", "1=00" }, "--expected-rtmr 1: the value must be 48 bytes (96 hex digits)")]
+    [InlineData(new[] { "--evidence", "VECTOR", "--expected-rtmr", "RTMR48", "--expected-rtmr", "RTMR48" }, "--expected-rtmr 2 is given twice")]
+    [InlineData(new[] { "--evidence", "VECTOR", "--expected-mrtd", "00" }, "--expected-mrtd must be 48 bytes (96 hex digits)")]
+    [InlineData(new[] { "--evidence", "VECTOR", "--min-tcb", "1:2:3" }, "--min-tcb \"1:2:3\" is not bl:tee:snp:ucode or bl:tee:snp:ucode:fmc, each from 0 to 255")]
+    [InlineData(new[] { "--evidence", "VECTOR", "--event-log", "/nonexistent/ccel" }, "--event-log /nonexistent/ccel:")]
     public async Task Usage_errors_exit_2_with_one_line(string[] args, string message)
     {
-        var (exit, stdout, stderr) = await Verify([.. args.Select(a => a == "VECTOR" ? Vector("attestation.bin") : a)]);
+        var (exit, stdout, stderr) = await Verify([.. args.Select(a => a switch
+        {
+            "VECTOR" => Vector("attestation.bin"),
+            "RTMR48" => "2=" + new string('0', 96),
+            _ => a,
+        })]);
 
         exit.Should().Be(2);
         stdout.Should().BeEmpty();
         stderr.Should().StartWith("cvm-control verify: ").And.Contain(message);
         stderr.TrimEnd('\n').Should().NotContain("\n");
+    }
+
+    [Fact]
+    public async Task An_event_log_over_4_MiB_is_a_usage_error()
+    {
+        using var dir = new TempDir();
+        var path = dir.Combine("huge.log");
+        await File.WriteAllBytesAsync(path, new byte[(4 << 20) + 1]);
+
+        var (exit, _, stderr) = await Verify("--evidence", Vector("attestation.bin"), "--event-log", path);
+
+        exit.Should().Be(2);
+        stderr.Should().Be($"cvm-control verify: --event-log {path}: the file is larger than 4194304 bytes\n");
+    }
+
+    [Fact]
+    public async Task Intel_collateral_judges_the_real_quote_OutOfDate_and_says_why()
+    {
+        var (exit, stdout, _) = await Verify("--evidence", Vector("tdx_quote_6.dat"), "--tcb-info", Vector("tcbInfo.json"), "--qe-identity", Vector("enclaveIdentity.json"), "--at", "2025-11-01");
+
+        exit.Should().Be(1);
+        stdout.Should().StartWith("NOT verified: tdx, signed by PCK")
+            .And.Contain("tcb: OutOfDate (platform OutOfDate, TDX module UpToDate, QE UpToDate; FMSPC 00a06d080000, TCB date 2018-01-04T00:00:00Z, evaluation data number 17)\n")
+            .And.Contain("advisories: none\n")
+            .And.Contain("error: the TCB status is OutOfDate");
+    }
+
+    [Fact]
+    public async Task Intel_collateral_with_OutOfDate_accepted_verifies_and_reports_the_tcb_in_json()
+    {
+        var (exit, stdout, _) = await Verify("--evidence", Vector("tdx_quote_6.dat"), "--tcb-info", Vector("tcbInfo.json"), "--qe-identity", Vector("enclaveIdentity.json"), "--at", "2025-11-01", "--min-tcb-status", "OutOfDate", "--json");
+
+        exit.Should().Be(0, stdout);
+        var tcb = JsonDocument.Parse(stdout).RootElement.GetProperty("tcb");
+        tcb.EnumerateObject().Select(p => p.Name).Should().Equal("status", "platform_status", "tdx_module_status", "qe_status", "advisory_ids", "fmspc", "tcb_date", "tcb_evaluation_data_number");
+        tcb.GetProperty("status").GetString().Should().Be("OutOfDate");
+        tcb.GetProperty("tdx_module_status").GetString().Should().Be("UpToDate");
+        tcb.GetProperty("advisory_ids").GetArrayLength().Should().Be(0);
+        tcb.GetProperty("fmspc").GetString().Should().Be("00a06d080000");
+    }
+
+    [Fact]
+    public async Task Trustees_CCEL_does_not_replay_to_the_quote_it_came_with_and_the_registers_are_named()
+    {
+        // A parse vector: its RTMR0 and RTMR1 events are not what tdx_quote_4.dat measured.
+        var (exit, stdout, _) = await Verify("--evidence", Vector("tdx_quote_4.dat"), "--allow-debug", "--event-log", Vector("CCEL_data"), "--at", "2026-01-01", "--json");
+
+        exit.Should().Be(1);
+        var root = JsonDocument.Parse(stdout).RootElement;
+        root.GetProperty("errors").EnumerateArray().Select(e => e.GetString()![..39]).Should().Equal(
+            "RTMR0 does not match the event log: the",
+            "RTMR1 does not match the event log: the");
+        root.GetProperty("event_log").GetProperty("events").GetArrayLength().Should().Be(6);
+    }
+
+    [Fact]
+    public async Task Help_lists_the_event_log_and_TCB_flags()
+    {
+        var (exit, stdout, _) = await Verify("--help");
+
+        exit.Should().Be(0);
+        foreach (var flag in new[] { "--event-log", "--expect-event", "--expected-rtmr", "--expected-mrtd", "--tcb-info", "--qe-identity", "--min-tcb-status", "--allow-stale-collateral", "--min-tcb" })
+        {
+            stdout.Should().Contain(flag);
+        }
     }
 
     [Fact]

@@ -18,6 +18,16 @@ internal sealed class FakeRoot : IDisposable
     /// <summary>A device node stands in as an empty file: the detector only asks whether it exists.</summary>
     public FakeRoot Device(string name) => File($"dev/{name}", "");
 
+    /// <summary>Where the fake machine's ACPI CCEL table (the TDX event log) is, when <see cref="Ccel"/> writes it.</summary>
+    public string CcelPath => _dir.Combine("sys/firmware/acpi/tables/data/CCEL");
+
+    public FakeRoot Ccel(byte[] table)
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(CcelPath)!);
+        System.IO.File.WriteAllBytes(CcelPath, table);
+        return this;
+    }
+
     public FakeRoot KernelRelease(string release) => File("proc/sys/kernel/osrelease", release + "\n");
 
     /// <summary>Two CPUs' worth of /proc/cpuinfo with the given vendor and flags.</summary>

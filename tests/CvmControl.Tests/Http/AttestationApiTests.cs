@@ -69,6 +69,35 @@ public sealed class AttestationApiTests
     }
 
     [Fact]
+    public async Task A_tdx_guest_with_a_CCEL_sends_it_trimmed_as_event_log()
+    {
+        var table = TestVectors.Read("CCEL_data");
+        using var factory = new CvmControlFactory(f =>
+        {
+            f.Tsm = new FakeTsm { Provider = "tdx_guest", Outblob = _ => TestVectors.Read("tdx_quote_4.dat") };
+            f.Root.Ccel(table);
+        });
+
+        var response = await factory.CreateClient().Get($"/api/v1/attestation?nonce={Nonce}");
+
+        await response.ShouldBe(HttpStatusCode.OK);
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        document.RootElement.EnumerateObject().Select(p => p.Name).Should().Equal("provider", "evidence", "event_log", "report_data", "nonce", "tls_spki_sha256");
+        document.RootElement.GetProperty("event_log").GetBytesFromBase64().Should().Equal(table.AsSpan(0, 9822).ToArray(), "the padding after the last event is not sent");
+    }
+
+    [Fact]
+    public async Task An_sev_guest_sends_no_event_log_even_when_a_CCEL_exists()
+    {
+        using var factory = new CvmControlFactory(f => f.Root.Ccel(TestVectors.Read("CCEL_data")));
+
+        var body = await AttestationOf(await factory.CreateClient().Get($"/api/v1/attestation?nonce={Nonce}"));
+
+        body.Provider.Should().Be("sev_guest");
+        body.EventLog.Should().BeNull();
+    }
+
+    [Fact]
     public async Task An_auxblob_comes_back_as_certificates()
     {
         var table = RandomNumberGenerator.GetBytes(2048);

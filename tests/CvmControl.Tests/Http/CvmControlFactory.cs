@@ -53,7 +53,8 @@ internal sealed class CvmControlFactory : WebApplicationFactory<Program>
 
     protected override IHost CreateHost(IHostBuilder builder)
     {
-        var settings = new DaemonSettings { RunDir = RunDir.Path, LogLevel = Microsoft.Extensions.Logging.LogLevel.Debug };
+        // The CCEL is read from the fake root, never from this machine's ACPI tables.
+        var settings = new DaemonSettings { RunDir = RunDir.Path, LogLevel = Microsoft.Extensions.Logging.LogLevel.Debug, CcelPath = Root.CcelPath };
         var serilog = DaemonLogging.Create(settings, TextWriter.Synchronized(_log));
         var app = DaemonHost.Build(settings, serilog, b =>
         {

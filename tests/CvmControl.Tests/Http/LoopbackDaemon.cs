@@ -28,6 +28,9 @@ internal sealed class LoopbackDaemon : IAsyncDisposable
 
     public FakeTsm Tsm { get; }
 
+    /// <summary>The fake machine root; <see cref="FakeRoot.Ccel"/> on it gives the daemon a TDX event log.</summary>
+    public FakeRoot Root => _root;
+
     public WebApplication App { get; private set; } = null!;
 
     public Uri Url { get; private set; } = null!;
@@ -35,7 +38,7 @@ internal sealed class LoopbackDaemon : IAsyncDisposable
     public static async Task<LoopbackDaemon> StartAsync(FakeTsm? tsm = null)
     {
         var daemon = new LoopbackDaemon(new FakeVolumeBackend(), tsm ?? FakeTsm.Snp());
-        var settings = new DaemonSettings { Address = IPAddress.Loopback, Port = 0, TlsCommonName = "cvm.test", RunDir = daemon._run.Path };
+        var settings = new DaemonSettings { Address = IPAddress.Loopback, Port = 0, TlsCommonName = "cvm.test", RunDir = daemon._run.Path, CcelPath = daemon._root.CcelPath };
         daemon.App = DaemonHost.Build(settings, DaemonLogging.Create(settings, TextWriter.Null), b =>
         {
             FakeSeams.Replace(b.Services, daemon.Volumes, new FakePowerControl(), new FakeMountTable(), daemon.Tsm, daemon._root.Path);

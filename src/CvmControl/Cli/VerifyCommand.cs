@@ -30,14 +30,14 @@ internal static class VerifyCommand
     private static readonly Option<string[]> Cert = new("--cert") { Description = "An extra DER or PEM certificate, such as a VCEK or VLEK from AMD's KDS (repeatable)", HelpName = "file", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = false };
     private static readonly Option<string> ExpectedReportData = new("--expected-report-data") { Description = "Offline: the 64 bytes REPORT_DATA must hold, as hex", HelpName = "hex" };
     private static readonly Option<string> ExpectedMeasurement = new("--expected-measurement") { Description = "The launch measurement (SNP MEASUREMENT or TDX MRTD) published by the image builder, as hex", HelpName = "hex" };
-    private static readonly Option<string> At = new("--at") { Description = "Check certificate validity at this time instead of now (ISO 8601), for old evidence", HelpName = "time" };
+    private static readonly Option<string> At = new("--at") { Description = "Check certificate validity, and the freshness of Intel collateral, at this time instead of now (ISO 8601), for old evidence", HelpName = "time" };
     private static readonly Option<bool> AllowDebug = new("--allow-debug") { Description = "Accept a guest whose policy allows the host to debug it" };
     private static readonly Option<bool> JsonOutput = new("--json") { Description = "Print the result as one JSON object" };
     private static readonly Option<bool> PrintPin = new("--print-pin") { Description = "Online: on success print only the verified key as sha256//BASE64, for curl --pinnedpubkey" };
 
     public static Command Create(TextWriter stdout, TextWriter stderr, Func<VerifyRunner> runnerFactory)
     {
-        var command = new Command("verify", "Verify a CVM's attestation: online against a running daemon (--url) or offline (--evidence), against pinned AMD and Intel roots.");
+        var command = new Command("verify", "Verify a CVM's attestation: online against a running daemon (--url) or offline (--evidence), against pinned AMD and Intel roots. On TDX it can also replay the event log and judge the TCB from Intel's collateral.");
         foreach (var option in new Option[] { Url, Evidence, Certificates, Cert, ExpectedReportData, ExpectedMeasurement, At, AllowDebug, JsonOutput, PrintPin })
         {
             command.Options.Add(option);

@@ -57,6 +57,8 @@ internal static class DstackEventLogParser
     {
         switch (element.ValueKind)
         {
+            case JsonValueKind.Array when element.GetArrayLength() > CcelParser.MaxEvents:
+                throw new EventLogException($"{where} has {element.GetArrayLength()} events, more than {CcelParser.MaxEvents}");
             case JsonValueKind.Array:
                 return [.. element.EnumerateArray()];
             case JsonValueKind.Object when element.TryGetProperty("event_log", out var log):
@@ -87,10 +89,6 @@ internal static class DstackEventLogParser
 
     private static List<MeasuredEvent> ReadEvents(List<JsonElement> array, List<string> problems)
     {
-        if (array.Count > CcelParser.MaxEvents)
-        {
-            throw new EventLogException($"event log has {array.Count} events, more than {CcelParser.MaxEvents}");
-        }
         var events = new List<MeasuredEvent>(array.Count);
         for (var index = 0; index < array.Count; index++)
         {

@@ -107,6 +107,16 @@ public sealed class DstackEventLogParserTests
     }
 
     [Fact]
+    public void More_events_than_the_bound_are_refused()
+    {
+        var json = "{\"event_log\":[" + string.Join(',', Enumerable.Repeat("{}", CcelParser.MaxEvents + 1)) + "]}";
+
+        var act = () => Parse(json);
+
+        act.Should().Throw<EventLogException>().WithMessage($"event_log has {CcelParser.MaxEvents + 1} events, more than {CcelParser.MaxEvents}");
+    }
+
+    [Fact]
     public void Deep_nesting_is_refused_before_it_costs_anything()
     {
         var json = "{\"event_log\":" + new string('[', 10_000) + new string(']', 10_000) + "}";

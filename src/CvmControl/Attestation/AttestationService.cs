@@ -34,9 +34,6 @@ internal sealed partial class AttestationService(
     IEventLogSource eventLogs,
     ILogger<AttestationService> logger) : IAttestationService, IDisposable
 {
-    /// <summary>The configfs-tsm provider name of TDX guests.</summary>
-    public const string TdxProvider = "tdx_guest";
-
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     public async Task<AttestationOutcome> AttestAsync(byte[] nonce, CancellationToken cancellationToken)
@@ -65,7 +62,7 @@ internal sealed partial class AttestationService(
         }
 
         // Only a quote has RTMRs for the log to replay against.
-        var eventLog = evidence.Provider == TdxProvider ? eventLogs.Read() : null;
+        var eventLog = evidence.Provider == PlatformDetector.TdxGuestProvider ? eventLogs.Read() : null;
         LogAttested(logger, evidence.Provider, nonce.Length, eventLog?.Length ?? 0);
         return new AttestationOutcome(
             new AttestationEvidence(evidence.Provider, evidence.Report, evidence.AuxBlob, reportData, nonce, spki) { EventLog = eventLog },

@@ -4,7 +4,25 @@ using CvmControl.Tests.Attestation.Fakes;
 
 namespace CvmControl.Tests.Attestation.Verification.Snp;
 
-public sealed class SnpMinimumTcbTests
+/// <summary>One fake AMD per product for the whole class: RSA key generation is the slow part.</summary>
+public sealed class SnpProducts : IDisposable
+{
+    internal FakeSnpReport Milan { get; } = new("Milan", reportedTcb: [3, 0, 0, 0, 0, 0, 8, 115]);
+
+    internal FakeSnpReport Genoa { get; } = new("Genoa", reportedTcb: [3, 0, 0, 0, 0, 0, 8, 115]);
+
+    // Turin: [0] FMC, [1] BL, [2] TEE, [3] SNP, [7] UCODE.
+    internal FakeSnpReport Turin { get; } = new("Turin", reportedTcb: [1, 4, 0, 22, 0, 0, 0, 70], chipId: [.. new byte[] { 7, 7, 7, 7, 7, 7, 7, 7 }, .. new byte[56]], hardwareIdLength: 8);
+
+    public void Dispose()
+    {
+        Milan.Dispose();
+        Genoa.Dispose();
+        Turin.Dispose();
+    }
+}
+
+public sealed class SnpMinimumTcbTests(SnpProducts amd) : IClassFixture<SnpProducts>
 {
     private static VerificationResult Verify(FakeSnpReport amd, string? minimum) =>
         EvidenceVerifier.Verify(amd.Create(new byte[64]), new VerificationOptions
@@ -21,9 +39,7 @@ public sealed class SnpMinimumTcbTests
     [InlineData("2:0:7:100")]
     public void Milan_REPORTED_TCB_at_or_above_the_minimum_passes(string minimum)
     {
-        using var amd = new FakeSnpReport("Milan", reportedTcb: [3, 0, 0, 0, 0, 0, 8, 115]);
-
-        var result = Verify(amd, minimum);
+        var result = Verify(amd.Milan, minimum);
 
         result.Errors.Should().BeEmpty();
         result.ReportedTcb.Should().Be(new TcbVersion(null, 3, 0, 8, 115));
@@ -32,9 +48,7 @@ public sealed class SnpMinimumTcbTests
     [Fact]
     public void Milan_REPORTED_TCB_below_the_minimum_names_every_level_short()
     {
-        using var amd = new FakeSnpReport("Milan", reportedTcb: [3, 0, 0, 0, 0, 0, 8, 115]);
-
-        var result = Verify(amd, "4:0:8:209");
+        var result = Verify(amd.Milan, "4:0:8:209");
 
         result.Errors.Should().Equal("REPORTED_TCB 3:0:8:115 (bl:tee:snp:ucode) is below the minimum 4:0:8:209: bootloader SPL 3 < 4; microcode SPL 115 < 209");
     }
@@ -42,12 +56,9 @@ public sealed class SnpMinimumTcbTests
     [Fact]
     public void Turin_is_read_in_its_own_layout_and_its_FMC_level_counts()
     {
-        // Turin: [0] FMC, [1] BL, [2] TEE, [3] SNP, [7] UCODE.
-        using var amd = new FakeSnpReport("Turin", reportedTcb: [1, 4, 0, 22, 0, 0, 0, 70], chipId: [.. new byte[] { 7, 7, 7, 7, 7, 7, 7, 7 }, .. new byte[56]], hardwareIdLength: 8);
-
-        var passes = Verify(amd, "4:0:22:70:1");
-        var fmcShort = Verify(amd, "4:0:22:70:2");
-        var snpShort = Verify(amd, "4:0:23:70");
+        var passes = Verify(amd.Turin, "4:0:22:70:1");
+        var fmcShort = Verify(amd.Turin, "4:0:22:70:2");
+        var snpShort = Verify(amd.Turin, "4:0:23:70");
 
         passes.Errors.Should().BeEmpty();
         passes.ReportedTcb.Should().Be(new TcbVersion(1, 4, 0, 22, 70));
@@ -58,9 +69,7 @@ public sealed class SnpMinimumTcbTests
     [Fact]
     public void An_FMC_minimum_for_a_product_without_FMC_fails()
     {
-        using var amd = new FakeSnpReport("Genoa", reportedTcb: [3, 0, 0, 0, 0, 0, 8, 115]);
-
-        var result = Verify(amd, "3:0:8:115:1");
+        var result = Verify(amd.Genoa, "3:0:8:115:1");
 
         result.Errors.Should().Equal("REPORTED_TCB 3:0:8:115 (bl:tee:snp:ucode) is below the minimum 3:0:8:115:1: Genoa has no FMC level, but the minimum names one (1)");
     }

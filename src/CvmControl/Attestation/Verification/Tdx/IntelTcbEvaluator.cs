@@ -53,9 +53,10 @@ internal static class IntelTcbEvaluator
             return;
         }
 
-        var errors = result.Errors.Count;
+        // Stale collateral fails, but its verdict is still worth showing; a mismatch leaves none to show.
         CheckFreshness("tcbInfo", tcbInfo.NextUpdate, options, result);
         CheckFreshness("enclaveIdentity", qeIdentity.NextUpdate, options, result);
+        var errors = result.Errors.Count;
         var samePlatform = CheckPlatformIdentity(tcbInfo, pckTcb, result);
         var teeTcbSvn = body.TeeTcbSvn;
         var moduleIdentity = CheckModuleIdentity(tcbInfo, body, teeTcbSvn, result);

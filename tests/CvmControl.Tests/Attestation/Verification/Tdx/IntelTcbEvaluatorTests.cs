@@ -84,6 +84,7 @@ public sealed class IntelTcbEvaluatorTests : IDisposable
         stale.Errors.Should().Equal(
             "tcbInfo is stale: its nextUpdate 2025-11-26T13:07:17Z is before the verification time 2025-12-01T00:00:00Z; fetch it again from Intel PCS (or pass --allow-stale-collateral)",
             "enclaveIdentity is stale: its nextUpdate 2025-11-27T06:45:09Z is before the verification time 2025-12-01T00:00:00Z; fetch it again from Intel PCS (or pass --allow-stale-collateral)");
+        stale.IntelTcb!.Status.Should().Be(TcbStatus.OutOfDate, "the verdict is shown even though it is refused");
         allowed.Errors.Should().BeEmpty();
         allowed.IntelTcb!.Status.Should().Be(TcbStatus.OutOfDate);
     }

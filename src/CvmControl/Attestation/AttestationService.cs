@@ -1,4 +1,3 @@
-using System.Security.Cryptography.X509Certificates;
 using CvmControl.Attestation.Evidence;
 using CvmControl.Attestation.Platform;
 
@@ -18,9 +17,9 @@ internal interface IAttestationService
 {
     /// <summary>
     /// Evidence whose report data binds <paramref name="nonce"/> (16 to 64 bytes, already validated)
-    /// to the daemon's current TLS certificate.
+    /// to a TLS key: the SHA-256 of the SubjectPublicKeyInfo the caller's connection was served with.
     /// </summary>
-    Task<AttestationOutcome> AttestAsync(byte[] nonce, CancellationToken cancellationToken);
+    Task<AttestationOutcome> AttestAsync(byte[] nonce, byte[] tlsSpkiSha256, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -29,18 +28,17 @@ internal interface IAttestationService
 /// </summary>
 internal sealed partial class AttestationService(
     IAttestationProvider provider,
-    X509Certificate2 certificate,
     PlatformInfo platform,
     IEventLogSource eventLogs,
     ILogger<AttestationService> logger) : IAttestationService, IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    public async Task<AttestationOutcome> AttestAsync(byte[] nonce, CancellationToken cancellationToken)
+    public async Task<AttestationOutcome> AttestAsync(byte[] nonce, byte[] tlsSpkiSha256, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(nonce);
-        var spki = AttestationBinding.SpkiSha256(certificate);
-        var reportData = AttestationBinding.ComputeReportData(nonce, spki);
+        ArgumentNullException.ThrowIfNull(tlsSpkiSha256);
+        var reportData = AttestationBinding.ComputeReportData(nonce, tlsSpkiSha256);
 
         EvidenceResult result;
         await _gate.WaitAsync(cancellationToken);
@@ -65,7 +63,7 @@ internal sealed partial class AttestationService(
         var eventLog = evidence.Provider == PlatformDetector.TdxGuestProvider ? eventLogs.Read() : null;
         LogAttested(logger, evidence.Provider, nonce.Length, eventLog?.Length ?? 0);
         return new AttestationOutcome(
-            new AttestationEvidence(evidence.Provider, evidence.Report, evidence.AuxBlob, reportData, nonce, spki) { EventLog = eventLog },
+            new AttestationEvidence(evidence.Provider, evidence.Report, evidence.AuxBlob, reportData, nonce, tlsSpkiSha256) { EventLog = eventLog },
             null,
             null,
             null);

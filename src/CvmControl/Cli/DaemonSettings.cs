@@ -1,4 +1,5 @@
 using System.Net;
+using CvmControl.Identity;
 
 namespace CvmControl.Cli;
 
@@ -36,4 +37,27 @@ internal sealed record DaemonSettings
 
     /// <summary>The ACPI CCEL table: the TDX event log sent with a quote when it exists.</summary>
     public string CcelPath { get; init; } = "/sys/firmware/acpi/tables/data/CCEL";
+
+    /// <summary>Server certificate file (PEM); null for a self-signed certificate.</summary>
+    public string? TlsCertFile { get; init; }
+
+    /// <summary>Server key file (PEM); null when <see cref="TlsCertFile"/> holds the key.</summary>
+    public string? TlsKeyFile { get; init; }
+
+    /// <summary>Trust bundle (PEM) for SPIFFE client certificates.</summary>
+    public string? ClientCaFile { get; init; }
+
+    public IReadOnlyList<SpiffeIdPattern> AllowedClients { get; init; } = [];
+
+    public IReadOnlyList<KeyPin> AllowedClientKeys { get; init; } = [];
+
+    /// <summary>Everything about TLS, for the identity room.</summary>
+    public TlsOptions Tls => new()
+    {
+        CommonName = TlsCommonName,
+        CertificateFile = TlsCertFile,
+        KeyFile = TlsKeyFile,
+        ClientCaFile = ClientCaFile,
+        Clients = new ClientAuthPolicy(AllowedClients, AllowedClientKeys),
+    };
 }

@@ -1,48 +1,70 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using CvmControl.Identity;
 
 namespace CvmControl.Cli;
 
 /// <summary>
 /// One daemon setting: its flag, env var, default and parser. Every flag is taken as a string and
-/// parsed here, so that a bad flag and a bad env var get the same one-line message.
+/// parsed here, so that a bad flag and a bad env var get the same one-line message. A repeatable
+/// setting takes its flag any number of times; its env var holds a list separated by commas or
+/// whitespace, and any flag replaces the whole env list.
 /// </summary>
-internal sealed class Setting(string flag, string env, string defaultText, string description, string valueName, Func<string, DaemonSettings, (DaemonSettings? Settings, string? Error)> apply)
+internal sealed class Setting
 {
-    public Option<string> Option { get; } = new(flag)
+    private readonly Func<string, DaemonSettings, (DaemonSettings? Settings, string? Error)> _apply;
+
+    public Setting(string flag, string env, string defaultText, string description, string valueName, Func<string, DaemonSettings, (DaemonSettings? Settings, string? Error)> apply, bool repeatable = false)
     {
-        Description = $"{description} [env: {env}] [default: {defaultText}]",
-        HelpName = valueName,
-    };
+        Flag = flag;
+        Env = env;
+        _apply = apply;
+        Repeatable = repeatable;
+        var help = $"{description} [env: {env}{(repeatable ? ", a comma-separated list" : "")}] [default: {defaultText}]";
+        Option = repeatable
+            ? new Option<string[]>(flag) { Description = help, HelpName = valueName, Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false }
+            : new Option<string>(flag) { Description = help, HelpName = valueName };
+    }
 
-    public string Flag { get; } = flag;
+    public Option Option { get; }
 
-    public string Env { get; } = env;
+    public string Flag { get; }
+
+    public string Env { get; }
+
+    public bool Repeatable { get; }
 
     /// <summary>Flag beats env var beats default. An empty env var counts as unset.</summary>
     public (DaemonSettings? Settings, string? Error) Resolve(ParseResult parse, Func<string, string?> getEnv, DaemonSettings settings)
     {
-        string? raw;
+        IReadOnlyList<string> values;
         string source;
         if (parse.GetResult(Option) is { Implicit: false })
         {
-            raw = parse.GetValue(Option) ?? "";
+            values = Option is Option<string[]> many ? parse.GetValue(many) ?? [] : [parse.GetValue((Option<string>)Option) ?? ""];
             source = Flag;
         }
         else if (getEnv(Env) is { Length: > 0 } fromEnv)
         {
-            raw = fromEnv;
+            values = Repeatable ? fromEnv.Split([',', ' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries) : [fromEnv];
             source = Env;
         }
         else
         {
             return (settings, null);
         }
-        var (updated, error) = apply(raw, settings);
-        return error is null ? (updated, null) : (null, $"invalid {source} \"{Validation.Printable.Of(raw)}\": {error}");
+        foreach (var raw in values)
+        {
+            var (updated, error) = _apply(raw, settings);
+            if (error is not null)
+            {
+                return (null, $"invalid {source} \"{Validation.Printable.Of(raw)}\": {error}");
+            }
+            settings = updated!;
+        }
+        return (settings, null);
     }
-
 }
 
 internal static class SettingsOptions
@@ -95,7 +117,23 @@ internal static class SettingsOptions
             IsAbsoluteNormalisedPath(raw) && !raw.EndsWith('/')
                 ? (s with { CcelPath = raw }, null)
                 : (null, "must be an absolute, normalised file path")),
+        new("--tls-cert", "CVM_CONTROL_TLS_CERT", "a self-signed certificate", "TLS certificate file (PEM, leaf first, then intermediates; may also hold the key), reloaded when it changes", "file", (raw, s) =>
+            FilePath(raw) is { } path ? (s with { TlsCertFile = path }, null) : (null, FilePathError)),
+        new("--tls-key", "CVM_CONTROL_TLS_KEY", "the key in --tls-cert", "TLS private key file (PEM: PKCS#8, SEC1 EC or RSA), reloaded when it changes", "file", (raw, s) =>
+            FilePath(raw) is { } path ? (s with { TlsKeyFile = path }, null) : (null, FilePathError)),
+        new("--client-ca", "CVM_CONTROL_CLIENT_CA", "none", "Trust bundle (PEM) that client X.509-SVIDs must chain to; reloaded when it changes. Needs --allow-client", "file", (raw, s) =>
+            FilePath(raw) is { } path ? (s with { ClientCaFile = path }, null) : (null, FilePathError)),
+        new("--allow-client", "CVM_CONTROL_ALLOW_CLIENT", "none", "A client SPIFFE ID to allow, or spiffe://trust.domain/path/* for all below a path (repeatable). Turns on client authentication", "spiffe-id", (raw, s) =>
+            SpiffeIdPattern.TryParse(raw, out var error) is { } pattern
+                ? (s with { AllowedClients = [.. s.AllowedClients.Where(p => p != pattern), pattern] }, null)
+                : (null, $"not a SPIFFE ID: it {error}"), repeatable: true),
+        new("--allow-client-key", "CVM_CONTROL_ALLOW_CLIENT_KEY", "none", "A client public key to allow, as sha256//BASE64 of its SubjectPublicKeyInfo, like curl --pinnedpubkey (repeatable). Turns on client authentication", "pin", (raw, s) =>
+            KeyPin.TryParse(raw, out var error) is { } pin
+                ? (s with { AllowedClientKeys = [.. s.AllowedClientKeys.Where(p => p != pin), pin] }, null)
+                : (null, error), repeatable: true),
     ];
+
+    private const string FilePathError = "must be a file path";
 
     /// <summary><c>30</c> and <c>30s</c> are seconds; <c>ms</c>, <c>m</c> and <c>h</c> suffixes also work.</summary>
     internal static TimeSpan? ParseDuration(string raw)
@@ -122,8 +160,19 @@ internal static class SettingsOptions
             }
             settings = updated!;
         }
-        return (settings, null);
+        return Consistency(settings) is { } inconsistent ? (null, inconsistent) : (settings, null);
     }
+
+    /// <summary>Settings that only make sense together.</summary>
+    private static string? Consistency(DaemonSettings settings) =>
+        settings.TlsKeyFile is not null && settings.TlsCertFile is null ? "--tls-key needs --tls-cert"
+        : settings.AllowedClients.Count > 0 && settings.ClientCaFile is null ? "--allow-client needs --client-ca, the trust bundle that client certificates must chain to"
+        : settings.ClientCaFile is not null && settings.AllowedClients.Count == 0 ? "--client-ca needs at least one --allow-client naming who may connect"
+        : null;
+
+    /// <summary>Any path but an empty one; relative ones are made absolute now, so a later chdir cannot move them.</summary>
+    private static string? FilePath(string raw) =>
+        raw.Length is > 0 and <= 4096 && !raw.Any(char.IsControl) && raw.Trim() == raw ? Path.GetFullPath(raw) : null;
 
     /// <summary>Absolute and normalised once trailing slashes go; <c>/</c> (or <c>//</c>) is refused.</summary>
     private static bool IsAbsoluteNormalisedPath(string raw) =>

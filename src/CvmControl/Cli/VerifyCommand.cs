@@ -7,6 +7,7 @@ using CvmControl.Api.V1;
 using CvmControl.Attestation;
 using CvmControl.Attestation.Client;
 using CvmControl.Attestation.Verification;
+using CvmControl.Identity;
 using CvmControl.Json;
 using CvmControl.OS;
 
@@ -34,11 +35,13 @@ internal static class VerifyCommand
     private static readonly Option<bool> AllowDebug = new("--allow-debug") { Description = "Accept a guest whose policy allows the host to debug it" };
     private static readonly Option<bool> JsonOutput = new("--json") { Description = "Print the result as one JSON object" };
     private static readonly Option<bool> PrintPin = new("--print-pin") { Description = "Online: on success print only the verified key as sha256//BASE64, for curl --pinnedpubkey" };
+    private static readonly Option<string> ClientCert = new("--client-cert") { Description = "Online: a client certificate (PEM, leaf first; may also hold the key) for a daemon that requires client authentication", HelpName = "file" };
+    private static readonly Option<string> ClientKey = new("--client-key") { Description = "Online: the private key of --client-cert (PEM: PKCS#8, SEC1 EC or RSA)", HelpName = "file" };
 
     public static Command Create(TextWriter stdout, TextWriter stderr, Func<VerifyRunner> runnerFactory)
     {
         var command = new Command("verify", "Verify a CVM's attestation: online against a running daemon (--url) or offline (--evidence), against pinned AMD and Intel roots. On TDX it can also replay the event log and judge the TCB from Intel's collateral.");
-        foreach (var option in new Option[] { Url, Evidence, Certificates, Cert, ExpectedReportData, ExpectedMeasurement, At, AllowDebug, JsonOutput, PrintPin })
+        foreach (var option in new Option[] { Url, Evidence, Certificates, Cert, ExpectedReportData, ExpectedMeasurement, At, AllowDebug, JsonOutput, PrintPin, ClientCert, ClientKey })
         {
             command.Options.Add(option);
         }
@@ -90,6 +93,15 @@ internal static class VerifyCommand
         else if (parse.GetValue(PrintPin))
         {
             return (null, "--print-pin needs --url");
+        }
+        else if (parse.GetValue(ClientCert) is not null || parse.GetValue(ClientKey) is not null)
+        {
+            return (null, "--client-cert and --client-key are for online checks (--url)");
+        }
+        var (client, clientError) = ReadClientCertificate(parse.GetValue(ClientCert), parse.GetValue(ClientKey));
+        if (clientError is not null)
+        {
+            return (null, clientError);
         }
         string? fileError = null;
         var evidence = evidencePath is null ? [] : ReadFile(evidencePath, "--evidence", out fileError);
@@ -150,7 +162,27 @@ internal static class VerifyCommand
             AllowDebug = parse.GetValue(AllowDebug),
             Measurements = measurements!,
             Tcb = tcb!,
+            ClientCertificate = client,
         }), null);
+    }
+
+    private static (CertificateWithKey? Client, string? Error) ReadClientCertificate(string? certificatePath, string? keyPath)
+    {
+        if (certificatePath is null)
+        {
+            return (null, keyPath is null ? null : "--client-key needs --client-cert");
+        }
+        try
+        {
+            var certificate = CredentialFiles.Instance.Read(certificatePath);
+            return keyPath is null
+                ? (PemCredentials.Load(certificate, certificatePath), null)
+                : (PemCredentials.Load(certificate, certificatePath, CredentialFiles.Instance.Read(keyPath), keyPath), null);
+        }
+        catch (CredentialException ex)
+        {
+            return (null, $"--client-cert: {ex.Message}");
+        }
     }
 
     /// <summary>A whole input file, at most <paramref name="maxBytes"/>; null with a one-line reason otherwise.</summary>

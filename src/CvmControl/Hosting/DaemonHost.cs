@@ -1,8 +1,9 @@
+using System.Net;
 using System.Net.Sockets;
 using CvmControl.Cli;
 using CvmControl.Http;
+using CvmControl.Identity;
 using CvmControl.Json;
-using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Serilog.Extensions.Logging;
 
 namespace CvmControl.Hosting;
@@ -18,17 +19,38 @@ internal static partial class DaemonHost
 
     public static async Task<int> RunAsync(DaemonSettings settings, CancellationToken cancellationToken)
     {
-        // First, so that its certificate context is built while everything else is composed.
-        var tls = TlsIdentity.Create(settings.TlsCommonName, TimeProvider.System);
+        // First, so that the certificate context is built while everything else is composed.
+        TlsSetup? tls = null;
+        string? tlsError = null;
+        try
+        {
+            tls = TlsSetup.Load(settings.Tls, CredentialFiles.Instance, TimeProvider.System);
+        }
+        catch (CredentialException ex)
+        {
+            tlsError = ex.Message;
+        }
         using var serilog = DaemonLogging.Create(settings);
+        if (tls is null)
+        {
+            // No last good state to fall back on: stop, and let systemd try again (exit 1, not 2).
+            using var loggers = new SerilogLoggerFactory(serilog);
+            LogCannotStartTls(loggers.CreateLogger("CvmControl"), tlsError!);
+            return 1;
+        }
         await using var app = Build(settings, serilog, tls: tls);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CvmControl");
         try
         {
             await app.StartAsync(cancellationToken);
             // Normally done by now; a certificate context that cannot be built stops the daemon here.
-            await tls.Ready;
-            LogListening(logger, settings.Address.ToString(), settings.Port, settings.TlsCommonName);
+            await tls.Server.Ready;
+            var clients = settings.Tls.Clients;
+            LogListening(logger, settings.Address.ToString(), settings.Port, tls.Server.Current.Source, TlsSetup.Describe(tls.Server.Current), ClientAuthentication(settings));
+            if (!clients.Enabled && !IsLoopback(settings.Address))
+            {
+                LogOpenToAnyone(logger, settings.Address.ToString(), settings.Port);
+            }
             await app.WaitForShutdownAsync(cancellationToken);
             return 0;
         }
@@ -39,7 +61,20 @@ internal static partial class DaemonHost
         }
     }
 
-    public static WebApplication Build(DaemonSettings settings, Serilog.ILogger serilog, Action<WebApplicationBuilder>? configure = null, TlsIdentity? tls = null)
+    /// <summary>Loopback only is safe without client authentication: nothing outside the VM can connect.</summary>
+    internal static bool IsLoopback(IPAddress address) =>
+        IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address);
+
+    private static string ClientAuthentication(DaemonSettings settings) =>
+        (settings.AllowedClients.Count, settings.AllowedClientKeys.Count) switch
+        {
+            (0, 0) => "off",
+            (var ids, 0) => $"SPIFFE, {ids} allowed ID pattern{(ids == 1 ? "" : "s")}, bundle {settings.ClientCaFile}",
+            (0, var keys) => $"{keys} pinned key{(keys == 1 ? "" : "s")}",
+            (var ids, var keys) => $"SPIFFE ({ids} allowed ID pattern{(ids == 1 ? "" : "s")}, bundle {settings.ClientCaFile}) and {keys} pinned key{(keys == 1 ? "" : "s")}",
+        };
+
+    public static WebApplication Build(DaemonSettings settings, Serilog.ILogger serilog, Action<WebApplicationBuilder>? configure = null, TlsSetup? tls = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -62,20 +97,18 @@ internal static partial class DaemonHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, CvmJsonContext.Default));
 
-        tls ??= TlsIdentity.Create(settings.TlsCommonName, TimeProvider.System);
-        builder.Services.AddSingleton(tls.Certificate);
+        tls ??= TlsSetup.Load(settings.Tls, CredentialFiles.Instance, TimeProvider.System);
+        builder.Services.AddTlsIdentity(tls);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             // A backstop; the JSON reader enforces the 1 MiB limit itself with a proper 413 body.
             kestrel.Limits.MaxRequestBodySize = JsonBody.MaxBytes + 1;
-            // The callback form takes a ready-made certificate context (see TlsIdentity); handed a
-            // plain certificate, Kestrel would build one itself and hold up its start meanwhile.
-            kestrel.Listen(settings.Address, settings.Port, listen => listen.UseHttps(new TlsHandshakeCallbackOptions
-            {
-                OnConnection = static context => ((TlsIdentity)context.State!).ServerOptionsAsync(),
-                OnConnectionState = tls,
-            }));
+            // The callback form takes a ready-made certificate context per handshake (see
+            // ServedCertificate and TlsEndpoint); handed a plain certificate, Kestrel would build one
+            // itself and hold up its start meanwhile, and could not switch to a reloaded one.
+            var endpoint = kestrel.ApplicationServices.GetRequiredService<TlsEndpoint>();
+            kestrel.Listen(settings.Address, settings.Port, listen => listen.UseHttps(endpoint.CallbackOptions()));
         });
 
         builder.Services.AddCvmControl(settings);
@@ -87,8 +120,14 @@ internal static partial class DaemonHost
         return app;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Listening on https://{Address}:{Port} (certificate CN={CommonName})")]
-    private static partial void LogListening(ILogger logger, string address, int port, string commonName);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listening on https://{Address}:{Port} (certificate {CertificateSource}: {Certificate}; client authentication {ClientAuthentication})")]
+    private static partial void LogListening(ILogger logger, string address, int port, string certificateSource, string certificate, string clientAuthentication);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Listening on {Address}:{Port} without client authentication: anyone who can reach this port can bootstrap the VM with their own secrets, or shut it down. Pin the owner's key with --allow-client-key, or use --client-ca with --allow-client")]
+    private static partial void LogOpenToAnyone(ILogger logger, string address, int port);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Cannot start: {Reason}")]
+    private static partial void LogCannotStartTls(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Cannot listen on {Address}:{Port}: {Reason}")]
     private static partial void LogCannotListen(ILogger logger, string address, int port, string reason);

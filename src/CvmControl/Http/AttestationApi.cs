@@ -1,5 +1,6 @@
 using CvmControl.Api.V1;
 using CvmControl.Attestation;
+using CvmControl.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -14,7 +15,7 @@ internal static class AttestationApi
     }
 
     public static async Task<Results<Ok<AttestationResponse>, JsonHttpResult<ErrorResponse>>> GetAttestation(
-        [FromQuery] string? nonce, IAttestationService attestation, CancellationToken cancellationToken)
+        [FromQuery] string? nonce, Caller caller, IAttestationService attestation, CancellationToken cancellationToken)
     {
         var (bytes, error) = ParseNonce(nonce);
         if (error is not null)
@@ -22,7 +23,9 @@ internal static class AttestationApi
             return error;
         }
 
-        var outcome = await attestation.AttestAsync(bytes!, cancellationToken);
+        // The key this very connection was served with: after a rotation, new connections get the
+        // new key, and a verifier on an older connection still sees the one its handshake used.
+        var outcome = await attestation.AttestAsync(bytes!, caller.ServerKeySha256, cancellationToken);
         if (outcome.Evidence is not { } evidence)
         {
             return outcome.Failure == AttestationFailure.NoProvider

@@ -36,6 +36,8 @@ internal static partial class ErrorPipeline
             }
         });
 
+        app.UseClientGate();
+
         app.UseStatusCodePages(async status =>
         {
             var code = status.HttpContext.Response.StatusCode;

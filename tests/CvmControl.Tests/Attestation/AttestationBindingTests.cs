@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using CvmControl.Attestation;
-using CvmControl.Hosting;
+using CvmControl.Identity;
 
 namespace CvmControl.Tests.Attestation;
 

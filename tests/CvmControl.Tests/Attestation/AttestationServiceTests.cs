@@ -3,7 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using CvmControl.Attestation;
 using CvmControl.Attestation.Evidence;
 using CvmControl.Attestation.Platform;
-using CvmControl.Hosting;
+using CvmControl.Identity;
 using CvmControl.Tests.Fakes;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -15,20 +15,22 @@ public sealed class AttestationServiceTests : IDisposable
 
     private readonly X509Certificate2 _certificate = SelfSignedCertificate.Create("cvm.test", TimeProvider.System);
 
-    private AttestationService Service(IAttestationProvider provider, PlatformInfo? platform = null, IEventLogSource? eventLogs = null) =>
-        new(provider, _certificate, platform ?? Snp, eventLogs ?? new StubEventLogSource(), NullLogger<AttestationService>.Instance);
+    private byte[] Spki => AttestationBinding.SpkiSha256(_certificate);
 
-    private AttestationService Service(FakeTsm tsm, PlatformInfo? platform = null) =>
+    private static AttestationService Service(IAttestationProvider provider, PlatformInfo? platform = null, IEventLogSource? eventLogs = null) =>
+        new(provider, platform ?? Snp, eventLogs ?? new StubEventLogSource(), NullLogger<AttestationService>.Instance);
+
+    private static AttestationService Service(FakeTsm tsm, PlatformInfo? platform = null) =>
         Service(new ConfigFsTsmProvider(tsm, NullLogger<ConfigFsTsmProvider>.Instance), platform);
 
     [Fact]
-    public async Task Binds_the_nonce_and_the_certificate_key_into_the_report_data()
+    public async Task Binds_the_nonce_and_the_given_tls_key_into_the_report_data()
     {
         var tsm = FakeTsm.Snp();
         using var service = Service(tsm);
         var nonce = RandomNumberGenerator.GetBytes(32);
 
-        var outcome = await service.AttestAsync(nonce, CancellationToken.None);
+        var outcome = await service.AttestAsync(nonce, Spki, CancellationToken.None);
 
         var spki = SHA256.HashData(_certificate.PublicKey.ExportSubjectPublicKeyInfo());
         var evidence = outcome.Evidence!;
@@ -48,7 +50,7 @@ public sealed class AttestationServiceTests : IDisposable
         using var service = Service(tsm);
         var nonces = Enumerable.Range(0, 16).Select(_ => RandomNumberGenerator.GetBytes(24)).ToArray();
 
-        var outcomes = await Task.WhenAll(nonces.Select(n => Task.Run(() => service.AttestAsync(n, CancellationToken.None))));
+        var outcomes = await Task.WhenAll(nonces.Select(n => Task.Run(() => service.AttestAsync(n, Spki, CancellationToken.None))));
 
         var spki = AttestationBinding.SpkiSha256(_certificate);
         for (var i = 0; i < nonces.Length; i++)
@@ -72,9 +74,9 @@ public sealed class AttestationServiceTests : IDisposable
         var tsm = HeldInsideConfigFs(inside, release);
         using var service = Service(tsm);
 
-        var first = Task.Run(() => service.AttestAsync(new byte[16], CancellationToken.None));
+        var first = Task.Run(() => service.AttestAsync(new byte[16], Spki, CancellationToken.None));
         inside.Wait(TimeSpan.FromSeconds(10)).Should().BeTrue();
-        var second = Task.Run(() => service.AttestAsync(new byte[32], CancellationToken.None));
+        var second = Task.Run(() => service.AttestAsync(new byte[32], Spki, CancellationToken.None));
         await Task.Delay(200);
 
         tsm.Created.Should().ContainSingle("the second request has not made its entry yet");
@@ -95,9 +97,9 @@ public sealed class AttestationServiceTests : IDisposable
         using var service = Service(tsm);
         using var cancel = new CancellationTokenSource();
 
-        var first = Task.Run(() => service.AttestAsync(new byte[16], CancellationToken.None));
+        var first = Task.Run(() => service.AttestAsync(new byte[16], Spki, CancellationToken.None));
         inside.Wait(TimeSpan.FromSeconds(10)).Should().BeTrue();
-        var waiting = service.AttestAsync(new byte[16], cancel.Token);
+        var waiting = service.AttestAsync(new byte[16], Spki, cancel.Token);
         await cancel.CancelAsync();
 
         await waiting.Invoking(t => t).Should().ThrowAsync<OperationCanceledException>();
@@ -112,7 +114,7 @@ public sealed class AttestationServiceTests : IDisposable
         var platform = new PlatformInfo(TeeType.SevSnp, "/dev/sev-guest", false, null, false, "6.1.0", "AuthenticAMD");
         using var service = Service(FakeTsm.Absent(), platform);
 
-        var outcome = await service.AttestAsync(new byte[16], CancellationToken.None);
+        var outcome = await service.AttestAsync(new byte[16], Spki, CancellationToken.None);
 
         outcome.Failure.Should().Be(AttestationFailure.NoProvider);
         outcome.Error.Should().Be("no attestation provider");
@@ -125,7 +127,7 @@ public sealed class AttestationServiceTests : IDisposable
         var provider = new StubAttestationProvider(_ => EvidenceResult.Failed("the attestation provider failed", "tdx_guest: reading outblob: Input/output error"));
         using var service = Service(provider);
 
-        var outcome = await service.AttestAsync(new byte[64], CancellationToken.None);
+        var outcome = await service.AttestAsync(new byte[64], Spki, CancellationToken.None);
 
         outcome.Evidence.Should().BeNull();
         outcome.Failure.Should().Be(AttestationFailure.ProviderFailed);
@@ -138,7 +140,7 @@ public sealed class AttestationServiceTests : IDisposable
         var log = new StubEventLogSource([1, 2, 3]);
         using var service = Service(new ConfigFsTsmProvider(FakeTsm.Tdx(), NullLogger<ConfigFsTsmProvider>.Instance), eventLogs: log);
 
-        var outcome = await service.AttestAsync(new byte[16], CancellationToken.None);
+        var outcome = await service.AttestAsync(new byte[16], Spki, CancellationToken.None);
 
         outcome.Evidence!.Provider.Should().Be("tdx_guest");
         outcome.Evidence.EventLog.Should().Equal(1, 2, 3);
@@ -151,7 +153,7 @@ public sealed class AttestationServiceTests : IDisposable
         var log = new StubEventLogSource([1, 2, 3]);
         using var service = Service(new ConfigFsTsmProvider(FakeTsm.Snp(), NullLogger<ConfigFsTsmProvider>.Instance), eventLogs: log);
 
-        var outcome = await service.AttestAsync(new byte[16], CancellationToken.None);
+        var outcome = await service.AttestAsync(new byte[16], Spki, CancellationToken.None);
 
         outcome.Evidence!.EventLog.Should().BeNull();
         log.Reads.Should().Be(0);

@@ -6,6 +6,7 @@ using System.Text.Json;
 using CvmControl.Api.V1;
 using CvmControl.Attestation;
 using CvmControl.Attestation.Evidence;
+using CvmControl.Identity;
 using CvmControl.Json;
 using CvmControl.Tests.Attestation;
 using CvmControl.Tests.Fakes;
@@ -21,7 +22,7 @@ public sealed class AttestationApiTests
         (await response.Content.ReadFromJsonAsync(CvmJsonContext.Default.AttestationResponse))!;
 
     private static byte[] SpkiSha256Of(CvmControlFactory factory) =>
-        SHA256.HashData(factory.Services.GetRequiredService<X509Certificate2>().PublicKey.ExportSubjectPublicKeyInfo());
+        SHA256.HashData(factory.Services.GetRequiredService<ServerIdentity>().Current.Certificate.PublicKey.ExportSubjectPublicKeyInfo());
 
     [Fact]
     public async Task Returns_the_snp_report_with_the_binding_a_verifier_needs()

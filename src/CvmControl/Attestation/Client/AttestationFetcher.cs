@@ -4,6 +4,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using CvmControl.Api.V1;
+using CvmControl.Identity;
 using CvmControl.Json;
 
 namespace CvmControl.Attestation.Client;
@@ -18,7 +19,8 @@ internal sealed class AttestationFetcher(TimeSpan timeout)
 {
     public const int MaxResponseBytes = 16 * 1024 * 1024;
 
-    public async Task<FetchedEvidence> FetchAsync(Uri server, byte[] nonce, CancellationToken cancellationToken)
+    /// <param name="client">Presented when the daemon asks for a client certificate; null to present none.</param>
+    public async Task<FetchedEvidence> FetchAsync(Uri server, byte[] nonce, CertificateWithKey? client, CancellationToken cancellationToken)
     {
         var seen = new List<X509Certificate2>();
         using var handler = new SocketsHttpHandler
@@ -30,6 +32,10 @@ internal sealed class AttestationFetcher(TimeSpan timeout)
             SslOptions = new SslClientAuthenticationOptions
             {
                 EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                // The context sends the intermediates too; built offline, nothing is fetched.
+                ClientCertificateContext = client is null
+                    ? null
+                    : SslStreamCertificateContext.Create(client.Certificate, new X509Certificate2Collection(client.Intermediates.ToArray()), offline: true),
                 RemoteCertificateValidationCallback = (_, certificate, _, _) =>
                 {
                     if (certificate is null)
@@ -44,17 +50,20 @@ internal sealed class AttestationFetcher(TimeSpan timeout)
                 },
             },
         };
-        using var client = new HttpClient(handler) { Timeout = timeout };
+        using var http = new HttpClient(handler) { Timeout = timeout };
         var uri = new Uri(server, $"/api/v1/attestation?nonce={Convert.ToHexStringLower(nonce)}");
 
         HttpResponseMessage response;
         try
         {
-            response = await client.GetAsync(uri, cancellationToken);
+            response = await http.GetAsync(uri, cancellationToken);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
-            throw new AttestationFetchException($"cannot fetch evidence from {server}: {Innermost(ex).Message}");
+            // A daemon that wants a client certificate refuses the handshake without one; with TLS 1.3
+            // the client only learns of it on its first read, as a bare I/O error.
+            var hint = client is null ? " (if the daemon requires client authentication, give --client-cert and --client-key)" : "";
+            throw new AttestationFetchException($"cannot fetch evidence from {server}: {Innermost(ex).Message}{hint}");
         }
         using (response)
         {

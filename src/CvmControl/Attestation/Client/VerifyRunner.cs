@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using CvmControl.Api.V1;
 using CvmControl.Attestation.Verification;
+using CvmControl.Identity;
 
 namespace CvmControl.Attestation.Client;
 
@@ -25,6 +26,9 @@ internal sealed record VerifyInputs
 
     /// <summary>Intel collateral and the status it must give, or SEV-SNP's TCB minimum.</summary>
     public TcbPolicy Tcb { get; init; } = TcbPolicy.None;
+
+    /// <summary>Online: the certificate to present to a daemon that requires client authentication.</summary>
+    public CertificateWithKey? ClientCertificate { get; init; }
 }
 
 /// <summary>
@@ -43,7 +47,7 @@ internal sealed class VerifyRunner(TrustAnchors anchors, TimeProvider time, Atte
         FetchedEvidence fetched;
         try
         {
-            fetched = await fetcher.FetchAsync(server, nonce, cancellationToken);
+            fetched = await fetcher.FetchAsync(server, nonce, inputs.ClientCertificate, cancellationToken);
         }
         catch (AttestationFetchException ex)
         {

@@ -66,7 +66,7 @@ public sealed class OnlineVerifyTests : IAsyncLifetime
         json.GetProperty("kind").GetString().Should().Be("sev-snp");
         json.GetProperty("product").GetString().Should().Be("Genoa");
         json.GetProperty("signing_key").GetString().Should().Be("vcek");
-        var certificate = _daemon.App.Services.GetRequiredService<System.Security.Cryptography.X509Certificates.X509Certificate2>();
+        var certificate = _daemon.App.Services.GetRequiredService<CvmControl.Identity.ServerIdentity>().Current.Certificate;
         var spki = CvmControl.Attestation.AttestationBinding.SpkiSha256(certificate);
         json.GetProperty("tls_spki_sha256").GetString().Should().Be(Convert.ToHexStringLower(spki));
         json.GetProperty("pinned_pubkey").GetString().Should().Be($"sha256//{Convert.ToBase64String(spki)}");

@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace CvmControl.Hosting;
+namespace CvmControl.Identity;
 
 /// <summary>
 /// The daemon's TLS identity: a fresh ECDSA P-256 self-signed certificate at every start. The key

@@ -17,9 +17,12 @@ internal sealed class LoopbackDaemon : IAsyncDisposable
 {
     private readonly TempDir _run = new();
     private readonly FakeRoot _root = new();
+    private readonly StringWriter _log = new();
+    private readonly TextWriter _sync;
 
     private LoopbackDaemon(FakeVolumeBackend volumes, FakeTsm tsm)
     {
+        _sync = TextWriter.Synchronized(_log);
         Volumes = volumes;
         Tsm = tsm;
     }
@@ -35,17 +38,51 @@ internal sealed class LoopbackDaemon : IAsyncDisposable
 
     public Uri Url { get; private set; } = null!;
 
-    public static async Task<LoopbackDaemon> StartAsync(FakeTsm? tsm = null)
+    /// <summary>Everything the daemon logged, as text lines.</summary>
+    public string Log
+    {
+        // The synchronized writer locks itself for each write ([MethodImpl(Synchronized)]).
+        get { lock (_sync) { return _log.ToString(); } }
+    }
+
+    /// <param name="configure">Changes to the settings, e.g. TLS files and client authentication.</param>
+    /// <param name="services">Replacements in the container, after the fakes.</param>
+    public static async Task<LoopbackDaemon> StartAsync(FakeTsm? tsm = null, Func<DaemonSettings, DaemonSettings>? configure = null, Action<IServiceCollection>? services = null)
     {
         var daemon = new LoopbackDaemon(new FakeVolumeBackend(), tsm ?? FakeTsm.Snp());
-        var settings = new DaemonSettings { Address = IPAddress.Loopback, Port = 0, TlsCommonName = "cvm.test", RunDir = daemon._run.Path, CcelPath = daemon._root.CcelPath };
-        daemon.App = DaemonHost.Build(settings, DaemonLogging.Create(settings, TextWriter.Null), b =>
+        var settings = new DaemonSettings { Address = IPAddress.Loopback, Port = 0, TlsCommonName = "cvm.test", RunDir = daemon._run.Path, CcelPath = daemon._root.CcelPath, LogFormat = LogFormat.Text };
+        settings = configure?.Invoke(settings) ?? settings;
+        daemon.App = DaemonHost.Build(settings, DaemonLogging.Create(settings, daemon._sync), b =>
         {
             FakeSeams.Replace(b.Services, daemon.Volumes, new FakePowerControl(), new FakeMountTable(), daemon.Tsm, daemon._root.Path);
+            services?.Invoke(b.Services);
         });
         await daemon.App.StartAsync();
         daemon.Url = new Uri(daemon.App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
         return daemon;
+    }
+
+    /// <summary>Waits (bounded) until the log holds <paramref name="text"/>; the server logs on its own threads.</summary>
+    public async Task<string> WaitForLog(string text, int occurrences = 1)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (CountOf(text) < occurrences && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        CountOf(text).Should().BeGreaterThanOrEqualTo(occurrences, "the daemon should have logged \"{0}\"; it logged:\n{1}", text, Log);
+        return Log;
+    }
+
+    public int CountOf(string text)
+    {
+        var log = Log;
+        var count = 0;
+        for (var at = log.IndexOf(text, StringComparison.Ordinal); at >= 0; at = log.IndexOf(text, at + text.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+        return count;
     }
 
     public async ValueTask DisposeAsync()

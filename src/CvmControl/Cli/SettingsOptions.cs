@@ -125,11 +125,11 @@ internal static class SettingsOptions
             FilePath(raw) is { } path ? (s with { ClientCaFile = path }, null) : (null, FilePathError)),
         new("--allow-client", "CVM_CONTROL_ALLOW_CLIENT", "none", "A client SPIFFE ID to allow, or spiffe://trust.domain/path/* for all below a path (repeatable). Turns on client authentication", "spiffe-id", (raw, s) =>
             SpiffeIdPattern.TryParse(raw, out var error) is { } pattern
-                ? (s with { AllowedClients = [.. s.AllowedClients.Where(p => p != pattern), pattern] }, null)
+                ? (s.AllowedClients.Contains(pattern) ? s : s with { AllowedClients = [.. s.AllowedClients, pattern] }, null)
                 : (null, $"not a SPIFFE ID: it {error}"), repeatable: true),
         new("--allow-client-key", "CVM_CONTROL_ALLOW_CLIENT_KEY", "none", "A client public key to allow, as sha256//BASE64 of its SubjectPublicKeyInfo, like curl --pinnedpubkey (repeatable). Turns on client authentication", "pin", (raw, s) =>
             KeyPin.TryParse(raw, out var error) is { } pin
-                ? (s with { AllowedClientKeys = [.. s.AllowedClientKeys.Where(p => p != pin), pin] }, null)
+                ? (s.AllowedClientKeys.Contains(pin) ? s : s with { AllowedClientKeys = [.. s.AllowedClientKeys, pin] }, null)
                 : (null, error), repeatable: true),
     ];
 

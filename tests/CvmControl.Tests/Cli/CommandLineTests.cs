@@ -208,11 +208,92 @@ public sealed class CommandLineTests
             ("--run-dir", "CVM_CONTROL_RUN_DIR", "/run/cvm"),
             ("--tsm-dir", "CVM_CONTROL_TSM_DIR", "/sys/kernel/config/tsm/report"),
             ("--ccel-path", "CVM_CONTROL_CCEL_PATH", "/sys/firmware/acpi/tables/data/CCEL"),
+            ("--tls-cert", "CVM_CONTROL_TLS_CERT", "a self-signed certificate"),
+            ("--tls-key", "CVM_CONTROL_TLS_KEY", "the key in --tls-cert"),
+            ("--client-ca", "CVM_CONTROL_CLIENT_CA", "none"),
         })
         {
             help.Should().Contain(flag).And.Contain($"[env: {env}] [default: {def}]");
         }
+        help.Should().Contain("--allow-client").And.Contain("[env: CVM_CONTROL_ALLOW_CLIENT, a comma-separated list] [default: none]");
+        help.Should().Contain("--allow-client-key").And.Contain("[env: CVM_CONTROL_ALLOW_CLIENT_KEY, a comma-separated list] [default: none]");
         run.Settings.Should().BeNull();
+    }
+
+    private const string PinA = "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+    private const string PinB = "sha256//LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=";
+
+    [Fact]
+    public async Task Tls_files_come_from_flags_or_env_vars_as_absolute_paths()
+    {
+        var run = new Run();
+        await run.Invoke(["--tls-cert", "/etc/cvm/svid.pem", "--tls-key", "svid_key.pem"], new() { ["CVM_CONTROL_TLS_CERT"] = "/ignored.pem" });
+        run.Settings!.TlsCertFile.Should().Be("/etc/cvm/svid.pem");
+        run.Settings.TlsKeyFile.Should().Be(Path.Combine(Environment.CurrentDirectory, "svid_key.pem"));
+
+        await run.Invoke([], new() { ["CVM_CONTROL_TLS_CERT"] = "/run/spiffe/svid.pem", ["CVM_CONTROL_TLS_KEY"] = "/run/spiffe/svid_key.pem" });
+        run.Settings!.TlsCertFile.Should().Be("/run/spiffe/svid.pem");
+        run.Settings.TlsKeyFile.Should().Be("/run/spiffe/svid_key.pem");
+        run.Settings.Tls.Clients.Enabled.Should().BeFalse("client authentication is off by default");
+    }
+
+    [Fact]
+    public async Task Allow_client_repeats_and_needs_a_client_ca()
+    {
+        var run = new Run();
+        (await run.Invoke(["--client-ca", "/etc/cvm/bundle.pem", "--allow-client", "spiffe://example.org/owner", "--allow-client", "spiffe://example.org/ops/*", "--allow-client", "spiffe://example.org/owner"])).Should().Be(0);
+
+        run.Settings!.AllowedClients.Select(p => p.ToString()).Should().Equal("spiffe://example.org/owner", "spiffe://example.org/ops/*");
+        run.Settings.ClientCaFile.Should().Be("/etc/cvm/bundle.pem");
+        run.Settings.Tls.Clients.Spiffe.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Allow_client_key_repeats_and_its_env_var_takes_a_list()
+    {
+        var run = new Run();
+        await run.Invoke(["--allow-client-key", PinA, "--allow-client-key", PinB]);
+        run.Settings!.AllowedClientKeys.Select(p => p.ToString()).Should().Equal(PinA, PinB);
+
+        await run.Invoke([], new() { ["CVM_CONTROL_ALLOW_CLIENT_KEY"] = $"{PinA}, {PinB}" });
+        run.Settings!.AllowedClientKeys.Select(p => p.ToString()).Should().Equal(PinA, PinB);
+
+        await run.Invoke([], new() { ["CVM_CONTROL_CLIENT_CA"] = "/b.pem", ["CVM_CONTROL_ALLOW_CLIENT"] = "spiffe://example.org/a spiffe://example.org/b" });
+        run.Settings!.AllowedClients.Should().HaveCount(2);
+    }
+
+    [Fact]
+    public async Task A_repeatable_flag_replaces_its_whole_env_list()
+    {
+        var run = new Run();
+        await run.Invoke(["--allow-client-key", PinB], new() { ["CVM_CONTROL_ALLOW_CLIENT_KEY"] = PinA });
+
+        run.Settings!.AllowedClientKeys.Select(p => p.ToString()).Should().Equal(PinB);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--tls-key", "/k.pem" }, "--tls-key needs --tls-cert")]
+    [InlineData(new[] { "--allow-client", "spiffe://example.org/owner" }, "--allow-client needs --client-ca, the trust bundle that client certificates must chain to")]
+    [InlineData(new[] { "--client-ca", "/b.pem" }, "--client-ca needs at least one --allow-client naming who may connect")]
+    [InlineData(new[] { "--client-ca", "/b.pem", "--allow-client", "spiffe://Example.org/owner" }, "invalid --allow-client \"spiffe://Example.org/owner\": not a SPIFFE ID: it has an uppercase letter ('E') in its trust domain; trust domains are lowercase")]
+    [InlineData(new[] { "--client-ca", "/b.pem", "--allow-client", "spiffe://example.org/a/../b" }, "invalid --allow-client \"spiffe://example.org/a/../b\": not a SPIFFE ID: it has a '..' path segment")]
+    [InlineData(new[] { "--client-ca", "/b.pem", "--allow-client", "spiffe://example.org/owner?x=1" }, "invalid --allow-client \"spiffe://example.org/owner?x=1\": not a SPIFFE ID: it has a query ('?')")]
+    [InlineData(new[] { "--allow-client-key", "sha256//nope" }, "invalid --allow-client-key \"sha256//nope\": must be sha256// and the base64 SHA-256 of a public key (SubjectPublicKeyInfo), as curl --pinnedpubkey takes")]
+    [InlineData(new[] { "--tls-cert", "" }, "invalid --tls-cert \"\": must be a file path")]
+    public async Task Invalid_tls_settings_print_one_line_and_exit_2(string[] args, string message)
+    {
+        var run = new Run();
+        (await run.Invoke(args)).Should().Be(2);
+        run.Err.ToString().Should().Be($"cvm-control: {message}\n");
+        run.Settings.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task An_invalid_entry_in_an_env_list_names_the_variable_and_the_entry()
+    {
+        var run = new Run();
+        (await run.Invoke([], new() { ["CVM_CONTROL_ALLOW_CLIENT_KEY"] = $"{PinA},md5//x" })).Should().Be(2);
+        run.Err.ToString().Should().StartWith("cvm-control: invalid CVM_CONTROL_ALLOW_CLIENT_KEY \"md5//x\": ");
     }
 
     [Fact]

@@ -3,6 +3,8 @@ using System.Text.Json;
 using CvmControl.Attestation.Client;
 using CvmControl.Attestation.Verification.Snp;
 using CvmControl.Cli;
+using CvmControl.Identity;
+using CvmControl.Tests.Identity;
 using CvmControl.Tests.Attestation.Fakes;
 using CvmControl.Tests.Fakes;
 using CvmControl.Tests.Http;
@@ -146,6 +148,62 @@ public sealed class OnlineVerifyTests : IAsyncLifetime
 
         exit.Should().Be(1);
         json.GetProperty("errors")[0].GetString().Should().StartWith("cannot fetch evidence from");
+    }
+
+    [Fact]
+    public async Task Verifies_a_daemon_that_requires_a_client_certificate_when_given_one()
+    {
+        using var files = new TempDir();
+        using var client = TestPki.SelfSignedClient("owner");
+        File.WriteAllText(files.Combine("owner.pem"), TestPki.CertificatePem(client));
+        File.WriteAllText(files.Combine("owner.key"), TestPki.Sec1Pem(client));
+        await using var daemon = await LoopbackDaemon.StartAsync(_tsm, s => s with { AllowedClientKeys = [KeyPin.Of(client)] });
+
+        var (exit, json, _) = await Verify(daemon.Url, "--json", "--client-cert", files.Combine("owner.pem"), "--client-key", files.Combine("owner.key"));
+        var (refusedExit, refused, _) = await Verify(daemon.Url, "--json");
+
+        json.GetProperty("errors").EnumerateArray().Should().BeEmpty();
+        exit.Should().Be(0);
+        refusedExit.Should().Be(1);
+        refused.GetProperty("errors")[0].GetString().Should().StartWith("cannot fetch evidence from")
+            .And.EndWith("(if the daemon requires client authentication, give --client-cert and --client-key)");
+    }
+
+    [Fact]
+    public async Task Verifies_a_daemon_before_and_after_its_certificate_files_rotate()
+    {
+        using var files = new TempDir();
+        using var root = TestPki.Root();
+        using var first = TestPki.Server(root, "first");
+        using var second = TestPki.Server(root, "second");
+        File.WriteAllText(files.Combine("svid.pem"), TestPki.CertificatePem(first));
+        File.WriteAllText(files.Combine("svid_key.pem"), TestPki.Pkcs8Pem(first));
+        await using var daemon = await LoopbackDaemon.StartAsync(_tsm, s => s with { TlsCertFile = files.Combine("svid.pem"), TlsKeyFile = files.Combine("svid_key.pem") });
+
+        var (beforeExit, before, _) = await Verify(daemon.Url, "--json");
+        File.WriteAllText(files.Combine("svid.pem"), TestPki.CertificatePem(second));
+        File.WriteAllText(files.Combine("svid_key.pem"), TestPki.Pkcs8Pem(second));
+        await daemon.WaitForLog("Reloaded --tls-cert");
+        var (afterExit, after, _) = await Verify(daemon.Url, "--json");
+
+        beforeExit.Should().Be(0);
+        before.GetProperty("pinned_pubkey").GetString().Should().Be(TestPki.PinOf(first));
+        after.GetProperty("errors").EnumerateArray().Should().BeEmpty();
+        afterExit.Should().Be(0);
+        after.GetProperty("pinned_pubkey").GetString().Should().Be(TestPki.PinOf(second));
+    }
+
+    [Theory]
+    [InlineData(new[] { "--evidence", "/x", "--client-cert", "/c.pem" }, "--client-cert and --client-key are for online checks (--url)")]
+    [InlineData(new[] { "--url", "https://127.0.0.1:1", "--client-key", "/k.pem" }, "--client-key needs --client-cert")]
+    [InlineData(new[] { "--url", "https://127.0.0.1:1", "--client-cert", "/nonexistent/c.pem" }, "--client-cert: /nonexistent/c.pem: no such file")]
+    public async Task Client_certificate_misuse_is_a_usage_error(string[] args, string message)
+    {
+        var stderr = new StringWriter();
+        var exit = await CvmControlCommand.InvokeAsync(["verify", .. args], _ => null, new StringWriter(), stderr, (_, _) => Task.FromResult(0));
+
+        exit.Should().Be(2);
+        stderr.ToString().Should().Be($"cvm-control verify: {message}\n");
     }
 
     private static int FreePort()

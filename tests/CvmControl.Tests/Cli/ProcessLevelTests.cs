@@ -58,7 +58,10 @@ public sealed class ProcessLevelTests : IDisposable
         process.ExitCode.Should().Be(0);
         lock (stdout)
         {
-            stdout.ToString().Should().Contain("Application is shutting down");
+            stdout.ToString().Should().Contain("Application is shutting down")
+                .And.Contain("(certificate self-signed: 'CN=cvm-control'")
+                .And.Contain("client authentication off)")
+                .And.NotContain("without client authentication", "on loopback nothing outside the VM can connect");
         }
     }
 
@@ -90,6 +93,24 @@ public sealed class ProcessLevelTests : IDisposable
         File.ReadAllText(bin.Combine("called")).Should().Be("poweroff\n");
         process.ExitCode.Should().Be(0);
         watch.Elapsed.Should().BeGreaterThan(TimeSpan.FromSeconds(2), "the in-flight request outlived the 2 s grace");
+    }
+
+    [Fact]
+    public async Task Tls_files_unusable_at_start_exit_1_with_the_reason_logged()
+    {
+        using var files = new TempDir();
+        using var key = Identity.TestPki.SelfSignedClient();
+        File.WriteAllText(files.Combine("svid.pem"), "-----BEGIN CERTIFICATE-----\nMIIB");
+        File.WriteAllText(files.Combine("svid_key.pem"), Identity.TestPki.Pkcs8Pem(key));
+        using var process = Process.Start(Daemon("--address", "127.0.0.1", "--port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--run-dir", _run.Path,
+            "--log-format", "text", "--tls-cert", files.Combine("svid.pem"), "--tls-key", files.Combine("svid_key.pem")))!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        process.ExitCode.Should().Be(1, "systemd may try again later; 2 would stop it for good");
+        stderr.Should().BeEmpty();
+        (await stdout).Should().Contain($"FATL CvmControl: Cannot start: {files.Combine("svid.pem")} has an incomplete or malformed PEM block after 0 complete ones");
     }
 
     [Fact]

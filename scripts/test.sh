@@ -2,7 +2,8 @@
 # The one command that runs every test of the project:
 #   1. unit, HTTP-contract, real-Kestrel and process-level tests (dotnet test);
 #   2. the trimmed single-file publish, with trim warnings as errors, and the packaging checks
-#      (Nix flake and lock, NuGet deps file, systemd unit);
+#      (Nix flake and lock, NuGet deps file, systemd unit); the end-to-end TLS test of the published
+#      daemon with openssl-made files and Debian's curl (tests/tls/e2e.sh, installs curl if missing);
 #   3. the real-kernel scenarios: the published daemon in a QEMU guest with NVMe disks, real
 #      dm-crypt, LUKS2 and ext4. Their Debian packages are installed first when missing.
 # Usage: scripts/test.sh
@@ -38,6 +39,15 @@ pkg_summary=$(grep -E '^packaging checks: [0-9]+ passed, [0-9]+ failed' "$result
 pkg_passed=$(sed -E 's/^packaging checks: ([0-9]+) passed.*/\1/' <<< "${pkg_summary:-packaging checks: 0 passed}")
 pkg_failed=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<< "${pkg_summary:-x 1 failed}")
 
+tls_passed=0
+tls_failed=0
+if [ "$publish_ok" = 1 ]; then
+  CVM_BIN=$publish_dir/cvm-control bash tests/tls/e2e.sh 2>&1 | tee "$results/tls.log" || status=1
+  tls_summary=$(grep -E '^tls e2e: [0-9]+ passed, [0-9]+ failed' "$results/tls.log" | tail -1 || true)
+  tls_passed=$(sed -E 's/^tls e2e: ([0-9]+) passed.*/\1/' <<< "${tls_summary:-tls e2e: 0 passed}")
+  tls_failed=$(sed -E 's/.* ([0-9]+) failed$/\1/' <<< "${tls_summary:-x 1 failed}")
+fi
+
 vm_passed=0
 vm_failed=0
 if [ "$publish_ok" = 1 ]; then
@@ -49,6 +59,6 @@ if [ "$publish_ok" = 1 ]; then
 fi
 
 # A plain closing line that any CI reader understands.
-echo "unit: ${unit_passed} passed, ${unit_failed} failed; packaging: ${pkg_passed} passed, ${pkg_failed} failed; real-kernel: ${vm_passed} passed, ${vm_failed} failed"
-echo "$((unit_passed + pkg_passed + vm_passed)) passed, $((unit_failed + pkg_failed + vm_failed)) failed"
+echo "unit: ${unit_passed} passed, ${unit_failed} failed; packaging: ${pkg_passed} passed, ${pkg_failed} failed; tls e2e: ${tls_passed} passed, ${tls_failed} failed; real-kernel: ${vm_passed} passed, ${vm_failed} failed"
+echo "$((unit_passed + pkg_passed + tls_passed + vm_passed)) passed, $((unit_failed + pkg_failed + tls_failed + vm_failed)) failed"
 exit "$status"

@@ -2,8 +2,9 @@
 # End-to-end TLS and client authentication: the published daemon, certificates and keys made by
 # openssl, requests made by Debian's curl, all on 127.0.0.1. Covers the three modes of the README
 # (self-signed, pinned client keys, SPIFFE with spiffe-helper's file names), every bad input of
-# issue 14, hot reload through three truncating writes, and files the daemon cannot read: for
-# those the daemon runs as nobody (setpriv), because root reads a mode-0000 file regardless.
+# issue 14, hot reload through three truncating writes, and files the daemon cannot read. For
+# those the daemon runs as root with the capability bounding set of deploy/cvm-control.service
+# (setpriv): without CAP_DAC_OVERRIDE, root cannot read a mode-0000 file either, as in production.
 #
 # Usage: CVM_BIN=artifacts/publish/cvm-control tests/tls/e2e.sh
 # Ends with "tls e2e: N passed, M failed"; exit status 1 on any failure.
@@ -25,7 +26,6 @@ need setpriv util-linux
 need python3 python3
 
 work=$(mktemp -d /tmp/cvm-tls-e2e.XXXXXX)
-chmod 755 "$work"
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
@@ -46,18 +46,18 @@ check() { # description command...
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # --- The daemon -----------------------------------------------------------------------------------
-# start NAME [--as-nobody] ARGS...: runs the daemon on a free loopback port, logging text to $work/NAME.log.
+# start NAME [--unit-caps] ARGS...: runs the daemon on a free loopback port, logging text to $work/NAME.log.
 start() {
   local name=$1; shift
   local prefix=()
-  if [ "${1-}" = --as-nobody ]; then
+  if [ "${1-}" = --unit-caps ]; then
     shift
-    prefix=(setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$work/nobody")
+    # CapabilityBoundingSet= of deploy/cvm-control.service.
+    prefix=(setpriv --bounding-set "-all,$(unit_caps)")
   fi
   port=$(free_port)
   log=$work/$name.log
-  mkdir -p "$work/run-$name" "$work/nobody"
-  chown 65534:65534 "$work/run-$name" "$work/nobody"
+  mkdir -p "$work/run-$name"
   "${prefix[@]}" "$bin" --address "${address:-127.0.0.1}" --port "$port" --run-dir "$work/run-$name" --log-format text "$@" > "$log" 2>&1 &
   daemon=$!
   pids+=("$daemon")
@@ -75,6 +75,11 @@ listening() {
 }
 
 stop() { kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; }
+
+# "+sys_admin,+ipc_lock,+mknod" from the unit's CapabilityBoundingSet=CAP_SYS_ADMIN CAP_IPC_LOCK CAP_MKNOD.
+unit_caps() {
+  sed -n 's/^CapabilityBoundingSet=//p' deploy/cvm-control.service | tr ' ' '\n' | sed 's/^CAP_/+/' | tr 'A-Z' 'a-z' | paste -sd, -
+}
 
 # Waits (bounded) until the log holds the fixed string $1 (at least $2 times).
 logged() {
@@ -177,7 +182,6 @@ mkdir -p "$spiffe"
 chain server inter > "$spiffe/svid.pem"
 cp "$pki/server.key" "$spiffe/svid_key.pem"
 cat "$pki/root.pem" > "$spiffe/svid_bundle.pem"
-chmod 755 "$spiffe"
 chmod 644 "$spiffe"/*
 for name in owner intruder two-uris ca-leaf uppercase dotdot query expired future under-not-ca; do
   case $name in
@@ -309,21 +313,21 @@ get --cacert "$pki/root.pem" $(as owner)
 check "with the bundle gone the last good roots still admit the owner" test "$code" = 200
 stop
 
-# --- 4. Files the daemon cannot read (the daemon runs as nobody) ----------------------------------
-echo "# unreadable files (daemon as uid 65534)"
+# --- 4. Files the daemon cannot read (root without CAP_DAC_OVERRIDE, as under the unit) -----------
+echo "# unreadable files (daemon as root with the unit's capabilities: no CAP_DAC_OVERRIDE)"
 chain server inter > "$spiffe/svid.pem"
 cp "$pki/server.key" "$spiffe/svid_key.pem"
 cat "$pki/root.pem" > "$spiffe/svid_bundle.pem"
 chmod 644 "$spiffe"/*
 chmod 000 "$spiffe/svid_key.pem"
-start unreadable-start --as-nobody --tls-cert "$spiffe/svid.pem" --tls-key "$spiffe/svid_key.pem"
+start unreadable-start --unit-caps --tls-cert "$spiffe/svid.pem" --tls-key "$spiffe/svid_key.pem"
 wait "$daemon" 2>/dev/null
 exit_code=$?
 check "a key file of mode 0000 at start: exit 1" test "$exit_code" = 1
 check "... with the reason logged" logged "Cannot start: $spiffe/svid_key.pem: permission denied"
 chmod 644 "$spiffe/svid_key.pem"
-start unreadable-run --as-nobody --tls-cert "$spiffe/svid.pem" --tls-key "$spiffe/svid_key.pem" --client-ca "$spiffe/svid_bundle.pem" --allow-client spiffe://example.org/owner
-check "as nobody it starts with readable files" listening
+start unreadable-run --unit-caps --tls-cert "$spiffe/svid.pem" --tls-key "$spiffe/svid_key.pem" --client-ca "$spiffe/svid_bundle.pem" --allow-client spiffe://example.org/owner
+check "with the unit's capabilities it starts with readable files" listening
 chmod 000 "$spiffe/svid_key.pem" "$spiffe/svid_bundle.pem"
 chain server2 inter > "$spiffe/svid.pem"
 check "a key file turned 0000 while running is logged" logged "$spiffe/svid_key.pem: permission denied"

@@ -10,8 +10,8 @@ namespace CvmControl.Identity;
 /// between them the files are empty, or a new certificate sits beside the old key;</item>
 /// <item>a file may be deleted, unreadable or garbage for a while.</item>
 /// </list>
-/// The files are read every <see cref="PollInterval"/>, and soon after inotify reports a change in
-/// their directories. Reading a few KiB each second costs nothing measurable, and covers what
+/// The files are read every <see cref="PollInterval"/>, and <see cref="NudgeDelay"/> after inotify
+/// reports a change in their directories. Reading a few KiB each second costs nothing measurable, and covers what
 /// inotify misses (a directory replaced, a watch limit reached).
 /// </summary>
 internal sealed partial class CredentialWatch : IDisposable
@@ -19,6 +19,9 @@ internal sealed partial class CredentialWatch : IDisposable
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
     public static readonly TimeSpan SettleTime = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How soon after an inotify event the files are read: enough to take a truncate and its write together.</summary>
+    public static readonly TimeSpan NudgeDelay = TimeSpan.FromMilliseconds(10);
 
     private readonly string _what;
     private readonly IReadOnlyList<string> _paths;
@@ -200,7 +203,7 @@ internal sealed partial class CredentialWatch : IDisposable
     {
         if ((names.Contains(name) || name?.StartsWith("..", StringComparison.Ordinal) == true) && Interlocked.Exchange(ref _nudged, 1) == 0)
         {
-            _timer?.Change(SettleTime, PollInterval);
+            _timer?.Change(NudgeDelay, PollInterval);
         }
     }
 

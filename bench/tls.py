@@ -47,6 +47,19 @@ def load1():
         return float(f.read().split()[0])
 
 
+def wait_quiet(limit, max_wait, log):
+    """Waits (bounded) until the 1-min load average is at most `limit`; returns the load seen."""
+    deadline = time.monotonic() + max_wait
+    load = load1()
+    while load > limit and time.monotonic() < deadline:
+        log(f"  host busy (load {load:.2f} > {limit}); waiting")
+        time.sleep(15)
+        load = load1()
+    if load > limit:
+        log(f"  WARNING: host still busy (load {load:.2f}); measuring anyway, figures are marked")
+    return load
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -295,6 +308,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2, help="client threads (connections) per block")
     parser.add_argument("--rounds", type=int, default=2, help="times each config is measured, interleaved")
     parser.add_argument("--rotations", type=int, default=20)
+    parser.add_argument("--load-limit", type=float, default=1.5, help="wait (bounded) for the 1-min load to drop to this before each block")
+    parser.add_argument("--max-wait", type=float, default=120.0, help="seconds to wait for a quiet host before measuring anyway")
     parser.add_argument("--out", help="JSON result file")
     args = parser.parse_args()
 
@@ -322,6 +337,7 @@ def main():
         blocks = {name: {"handshakes": [], "keep_alive": []} for name in configs}
         for r in range(args.rounds):
             for name, (flags, context) in configs.items():
+                wait_quiet(args.load_limit, args.max_wait, log)
                 daemon = Daemon(args.daemon, flags)
                 try:
                     daemon.wait_ready(context)
@@ -339,7 +355,10 @@ def main():
                     f"keep-alive p50 {k['p50_ms']:.2f} ms, p99 {k['p99_ms']:.2f} ms ({k['per_s']:.0f} req/s, {k['errors']} errors); "
                     f"load {before:.2f}->{load1():.2f}")
         log(f"rotation latency over {args.rotations} rotations")
+        wait_quiet(args.load_limit, args.max_wait, log)
+        rotation_load = load1()
         rotation = rotations(args.daemon, pki, args.rotations, log)
+        rotation["load1"] = (rotation_load, load1())
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

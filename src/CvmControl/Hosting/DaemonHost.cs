@@ -45,8 +45,8 @@ internal static partial class DaemonHost
             await app.StartAsync(cancellationToken);
             // Normally done by now; a certificate context that cannot be built stops the daemon here.
             await tls.Server.Ready;
-            var clients = settings.Tls.Clients;
-            LogListening(logger, settings.Address.ToString(), settings.Port, tls.Server.Current.Source, TlsSetup.Describe(tls.Server.Current), ClientAuthentication(settings));
+            var clients = tls.Options.Clients;
+            LogListening(logger, settings.Address.ToString(), settings.Port, tls.Server.Current.Source, TlsSetup.Describe(tls.Server.Current), clients.Describe(tls.Options.ClientCaFile));
             if (!clients.Enabled && !IsLoopback(settings.Address))
             {
                 LogOpenToAnyone(logger, settings.Address.ToString(), settings.Port);
@@ -64,15 +64,6 @@ internal static partial class DaemonHost
     /// <summary>Loopback only is safe without client authentication: nothing outside the VM can connect.</summary>
     internal static bool IsLoopback(IPAddress address) =>
         IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address);
-
-    private static string ClientAuthentication(DaemonSettings settings) =>
-        (settings.AllowedClients.Count, settings.AllowedClientKeys.Count) switch
-        {
-            (0, 0) => "off",
-            (var ids, 0) => $"SPIFFE, {ids} allowed ID pattern{(ids == 1 ? "" : "s")}, bundle {settings.ClientCaFile}",
-            (0, var keys) => $"{keys} pinned key{(keys == 1 ? "" : "s")}",
-            (var ids, var keys) => $"SPIFFE ({ids} allowed ID pattern{(ids == 1 ? "" : "s")}, bundle {settings.ClientCaFile}) and {keys} pinned key{(keys == 1 ? "" : "s")}",
-        };
 
     public static WebApplication Build(DaemonSettings settings, Serilog.ILogger serilog, Action<WebApplicationBuilder>? configure = null, TlsSetup? tls = null)
     {

@@ -15,4 +15,20 @@ internal sealed record ClientAuthPolicy(IReadOnlyList<SpiffeIdPattern> AllowedId
 
     /// <summary>The trust domains the bundle stands for: those the allowed IDs name.</summary>
     public IEnumerable<string> TrustDomains => AllowedIds.Select(p => p.TrustDomain).Distinct();
+
+    /// <summary>One phrase for the start line, e.g. "2 pinned keys".</summary>
+    public string Describe(string? bundle)
+    {
+        var spiffe = $"SPIFFE, {Count(AllowedIds.Count, "allowed ID pattern")}, bundle {bundle}";
+        var pins = Count(AllowedKeys.Count, "pinned key");
+        return (AllowedIds.Count, AllowedKeys.Count) switch
+        {
+            (0, 0) => "off",
+            (_, 0) => spiffe,
+            (0, _) => pins,
+            _ => $"{spiffe}; {pins}",
+        };
+    }
+
+    private static string Count(int n, string what) => $"{n} {what}{(n == 1 ? "" : "s")}";
 }

@@ -39,31 +39,7 @@ import tempfile
 import threading
 import time
 
-STATUS = "/api/v1/status"
-
-
-def load1():
-    with open("/proc/loadavg") as f:
-        return float(f.read().split()[0])
-
-
-def wait_quiet(limit, max_wait, log):
-    """Waits (bounded) until the 1-min load average is at most `limit`; returns the load seen."""
-    deadline = time.monotonic() + max_wait
-    load = load1()
-    while load > limit and time.monotonic() < deadline:
-        log(f"  host busy (load {load:.2f} > {limit}); waiting")
-        time.sleep(15)
-        load = load1()
-    if load > limit:
-        log(f"  WARNING: host still busy (load {load:.2f}); measuring anyway, figures are marked")
-    return load
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from measure import STATUS, free_port, load1, wait_quiet  # the footprint bench's helpers, same directory
 
 
 def percentile(values, q):

@@ -13,6 +13,9 @@ In one run, with the same published daemon and the same server certificate (EC P
                client's handshake completes before the server has checked it). Also the p50/p99 of
                one such connection.
   keep-alive   p50/p99 of GET /api/v1/status over keep-alive connections (the handshake done once).
+  daemon CPU   for both loads, the user + system CPU time the daemon process used (/proc/PID/stat),
+               per connection or per request: the server's own cost, which contention for the cores
+               does not inflate the way it inflates latencies and rates.
   Blocks run config after config, `--rounds` times over, so host drift hits every config alike.
   rotation     the daemon with --tls-cert/--tls-key (and a bundle); a rotation rewrites certificate,
                key and bundle with three truncating writes as spiffe-helper does; the latency runs
@@ -166,6 +169,13 @@ def request(port, context, conn=None):
     return response.status, body
 
 
+def cpu_seconds(pid):
+    """User + system CPU time the process has used so far (its own and its threads')."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_threads(threads, seconds, work):
     """Runs work(stop_at, out) in `threads` threads; returns the merged lists of latencies and errors."""
     stop_at = time.perf_counter() + seconds
@@ -178,7 +188,7 @@ def run_threads(threads, seconds, work):
     return [x for o in outs for x in o["lat"]], sum(o["errors"] for o in outs)
 
 
-def handshakes(port, context, seconds, threads):
+def handshakes(pid, port, context, seconds, threads):
     def work(stop_at, out):
         while time.perf_counter() < stop_at:
             t0 = time.perf_counter()
@@ -192,12 +202,15 @@ def handshakes(port, context, seconds, threads):
                 continue
             out["lat"].append((time.perf_counter() - t0) * 1000.0)
 
+    cpu = cpu_seconds(pid)
     lat, errors = run_threads(threads, seconds, work)
+    cpu = cpu_seconds(pid) - cpu
     return {"per_s": len(lat) / seconds, "connections": len(lat), "errors": errors,
-            "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99)}
+            "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99),
+            "daemon_cpu_ms_per": cpu * 1000.0 / max(1, len(lat))}
 
 
-def keep_alive(port, context, seconds, threads):
+def keep_alive(pid, port, context, seconds, threads):
     def work(stop_at, out):
         conn = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
         request(port, context, conn)  # the one handshake, not measured
@@ -216,9 +229,12 @@ def keep_alive(port, context, seconds, threads):
             out["lat"].append((time.perf_counter() - t0) * 1000.0)
         conn.close()
 
+    cpu = cpu_seconds(pid)
     lat, errors = run_threads(threads, seconds, work)
+    cpu = cpu_seconds(pid) - cpu
     return {"per_s": len(lat) / seconds, "requests": len(lat), "errors": errors,
-            "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99)}
+            "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99),
+            "daemon_cpu_ms_per": cpu * 1000.0 / max(1, len(lat))}
 
 
 def served_der(port, context):
@@ -317,18 +333,21 @@ def main():
                 daemon = Daemon(args.daemon, flags)
                 try:
                     daemon.wait_ready(context)
-                    handshakes(daemon.port, context, 1.0, args.threads)  # warm-up, not measured
-                    keep_alive(daemon.port, context, 1.0, args.threads)
+                    pid = daemon.proc.pid
+                    handshakes(pid, daemon.port, context, 1.0, args.threads)  # warm-up, not measured
+                    keep_alive(pid, daemon.port, context, 1.0, args.threads)
                     before = load1()
-                    h = handshakes(daemon.port, context, args.seconds, args.threads)
-                    k = keep_alive(daemon.port, context, args.seconds, args.threads)
+                    h = handshakes(pid, daemon.port, context, args.seconds, args.threads)
+                    k = keep_alive(pid, daemon.port, context, args.seconds, args.threads)
                     h["load1"] = k["load1"] = (before, load1())
                 finally:
                     daemon.stop()
                 blocks[name]["handshakes"].append(h)
                 blocks[name]["keep_alive"].append(k)
-                log(f"  round {r + 1} {name:6s}: {h['per_s']:7.1f} connections/s (p99 {h['p99_ms']:.2f} ms, {h['errors']} errors); "
-                    f"keep-alive p50 {k['p50_ms']:.2f} ms, p99 {k['p99_ms']:.2f} ms ({k['per_s']:.0f} req/s, {k['errors']} errors); "
+                log(f"  round {r + 1} {name:6s}: {h['per_s']:7.1f} connections/s (p50 {h['p50_ms']:.2f} ms, p99 {h['p99_ms']:.2f} ms, "
+                    f"daemon CPU {h['daemon_cpu_ms_per']:.2f} ms each, {h['errors']} errors); "
+                    f"keep-alive p50 {k['p50_ms']:.2f} ms, p99 {k['p99_ms']:.2f} ms ({k['per_s']:.0f} req/s, "
+                    f"daemon CPU {k['daemon_cpu_ms_per']:.3f} ms each, {k['errors']} errors); "
                     f"load {before:.2f}->{load1():.2f}")
         log(f"rotation latency over {args.rotations} rotations")
         wait_quiet(args.load_limit, args.max_wait, log)
@@ -344,6 +363,8 @@ def main():
             "connections_per_s": statistics.median(x["per_s"] for x in b["handshakes"]),
             "connection_p50_ms": statistics.median(x["p50_ms"] for x in b["handshakes"]),
             "connection_p99_ms": statistics.median(x["p99_ms"] for x in b["handshakes"]),
+            "connection_daemon_cpu_ms": statistics.median(x["daemon_cpu_ms_per"] for x in b["handshakes"]),
+            "request_daemon_cpu_ms": statistics.median(x["daemon_cpu_ms_per"] for x in b["keep_alive"]),
             "keep_alive_p50_ms": statistics.median(x["p50_ms"] for x in b["keep_alive"]),
             "keep_alive_p99_ms": statistics.median(x["p99_ms"] for x in b["keep_alive"]),
         }
@@ -351,10 +372,10 @@ def main():
               "openssl": subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.strip(),
               "blocks": blocks, "summary": summary, "rotation": rotation}
     log("")
-    log("config   connections/s  connection p50  connection p99  keep-alive p50  keep-alive p99   (medians of the rounds)")
+    log("config   connections/s  connection p50  connection p99  daemon CPU/conn  keep-alive p50  keep-alive p99  daemon CPU/req   (medians of the rounds)")
     for name, s in summary.items():
         log(f"{name:8s} {s['connections_per_s']:13.1f}  {s['connection_p50_ms']:11.2f} ms  {s['connection_p99_ms']:11.2f} ms"
-            f"  {s['keep_alive_p50_ms']:11.2f} ms  {s['keep_alive_p99_ms']:11.2f} ms")
+            f"  {s['connection_daemon_cpu_ms']:12.2f} ms  {s['keep_alive_p50_ms']:11.2f} ms  {s['keep_alive_p99_ms']:11.2f} ms  {s['request_daemon_cpu_ms']:11.3f} ms")
     log(f"rotation: min {rotation['min_ms']:.1f} ms, median {rotation['median_ms']:.1f} ms, p95 {rotation['p95_ms']:.1f} ms, "
         f"max {rotation['max_ms']:.1f} ms over {rotation['rotations']} rotations; {rotation['failed_handshakes']} failed handshakes")
     if args.out:

@@ -4,7 +4,11 @@ using CvmControl.Cli;
 using CvmControl.Http;
 using CvmControl.Identity;
 using CvmControl.Json;
+using Serilog;
+using Serilog.AspNetCore;
 using Serilog.Extensions.Logging;
+// Serilog brings its own ILogger; the daemon logs through Microsoft.Extensions.Logging.
+using ILogger = Microsoft.Extensions.Logging.ILogger;
 
 namespace CvmControl.Hosting;
 
@@ -77,13 +81,11 @@ internal static partial class DaemonHost
         // endpoint (say, plain HTTP) or change Kestrel's limits behind the daemon's back.
         builder.Configuration.Sources.Clear();
 
+        // Serilog hosts the logging: Microsoft.Extensions.Logging's factory is Serilog's, so Serilog's
+        // levels (DaemonLogging) decide what is written, and its request logging writes the request line.
         builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(settings.LogLevel);
-        // Its only effect here would be a log scope per request (RequestId, RequestPath), allocated even
-        // when nothing is logged. ConnectionId still reaches the request line from Kestrel's own scope,
-        // which is opened once per connection.
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
-        builder.Logging.AddProvider(new SerilogLoggerProvider(serilog, dispose: false));
+        builder.Services.AddSerilog(serilog, dispose: false);
+        builder.Services.Configure<RequestLoggingOptions>(o => RequestLogging.Configure(o, serilog));
 
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, CvmJsonContext.Default));

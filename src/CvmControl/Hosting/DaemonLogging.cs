@@ -18,7 +18,9 @@ internal static class DaemonLogging
             .MinimumLevel.Is(ToSerilog(settings.LogLevel))
             // ASP.NET's own per-request lines would repeat ours; keep its warnings and errors.
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
-            .Enrich.FromLogContext();
+            // Off altogether: ASP.NET Core opens a log scope for every request whenever this category
+            // is enabled at all, allocating even when nothing is logged in it.
+            .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", LevelAlias.Off);
 
         if (sink is not null)
         {

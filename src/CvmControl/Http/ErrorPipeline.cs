@@ -1,22 +1,26 @@
 using CvmControl.Api.V1;
 using CvmControl.Json;
+using Serilog;
+// Serilog brings its own ILogger; the daemon logs through Microsoft.Extensions.Logging.
+using ILogger = Microsoft.Extensions.Logging.ILogger;
 
 namespace CvmControl.Http;
 
 /// <summary>
 /// Makes every error, including the framework's own (404, 405, malformed HTTP, crashes), use the
-/// <c>{"error", "detail"}</c> body, and logs each request's method, path, status and duration (never bodies).
+/// <c>{"error", "detail"}</c> body. Outside it, Serilog.AspNetCore's request logging writes one line per
+/// request with its method, path, status and duration (never bodies; see Hosting/RequestLogging).
 /// </summary>
 internal static partial class ErrorPipeline
 {
     public static WebApplication UseCvmControlPipeline(this WebApplication app)
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CvmControl.Http.Requests");
-        var time = app.Services.GetRequiredService<TimeProvider>();
 
+        // Outermost, so that it sees the status the error handling below settled on.
+        app.UseSerilogRequestLogging();
         app.Use(async (context, next) =>
         {
-            var started = time.GetTimestamp();
             try
             {
                 await next(context);
@@ -29,10 +33,6 @@ internal static partial class ErrorPipeline
             {
                 LogUnhandled(logger, context.Request.Method, context.Request.Path, ex);
                 await WriteAsync(context, StatusCodes.Status500InternalServerError, "internal error");
-            }
-            finally
-            {
-                LogRequest(logger, context.Request.Method, context.Request.Path, context.Response.StatusCode, time.GetElapsedTime(started).TotalMilliseconds);
             }
         });
 
@@ -59,9 +59,6 @@ internal static partial class ErrorPipeline
 
     private static string ReasonPhrase(int code) =>
         Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(code) is { Length: > 0 } phrase ? phrase.ToLowerInvariant() : "error";
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Method} {Path} {StatusCode} {ElapsedMs:0.0} ms")]
-    private static partial void LogRequest(ILogger logger, string method, string path, int statusCode, double elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error in {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, string method, string path, Exception exception);

@@ -1,17 +1,124 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using System.Text;
+using CliWrap;
 using Microsoft.Extensions.Options;
 
 namespace CvmControl.OS;
 
 /// <summary>
-/// Runs children the way CliWrap does: argv list, stdin bytes, stdout and stderr drained
-/// concurrently with a cap, and the child killed on timeout or cancellation.
+/// Runs every child through CliWrap: argv list, stdin bytes, stdout and stderr drained concurrently,
+/// and the child killed on timeout or cancellation. What CliWrap leaves to its caller is here, kept
+/// thin: the capture cap (<see cref="CappedCapture"/>), secret scrubbing of everything handed back
+/// (CliWrap's own exception texts included), the idle CPU priority of a background child before its
+/// key is written, a timeout told apart from cancellation, and a bound on the wait for a killed child.
 /// </summary>
 internal sealed partial class ProcessRunner(IOptions<ProcessRunnerOptions> options, TimeProvider time, ILogger<ProcessRunner> logger) : IProcessRunner
 {
     private readonly ProcessRunnerOptions _options = options.Value;
+
+    public async Task<ProcessResult> RunAsync(ProcessSpec spec, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var tool = Path.GetFileName(spec.Executable);
+        var path = ResolveExecutable(spec.Executable, _options.SearchPath)
+            ?? throw new ProcessException(tool, spec.Arguments, null, "", $"{tool}: executable not found on PATH");
+
+        var stdout = new CappedCapture(_options.MaxCapturedBytes);
+        var stderr = new CappedCapture(_options.MaxCapturedBytes);
+        var command = CliWrap.Cli.Wrap(path)
+            // Stable, untranslated tool messages: callers match on upstream wording.
+            .WithEnvironmentVariables(env => env.Set("LC_ALL", "C").Set("PATH", _options.SearchPath))
+            // Empty means PipeSource.Null: stdin is closed at once.
+            .WithStandardInputPipe(spec.StandardInput.IsEmpty ? PipeSource.Null : PipeSource.FromBytes(spec.StandardInput))
+            .WithStandardOutputPipe(stdout)
+            .WithStandardErrorPipe(stderr)
+            // Every exit code is a result here; the tool wrappers decide what a failure is.
+            .WithValidation(CommandResultValidation.None);
+
+        using var timeout = new CancellationTokenSource(spec.Timeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+        ITimer? promotion = null;
+        var started = time.GetTimestamp();
+        CommandTask<CommandResult> task;
+        try
+        {
+            task = command.ExecuteAsync(
+                // The argv list exactly as given: no joined command line to be split again.
+                startInfo =>
+                {
+                    startInfo.Arguments = "";
+                    foreach (var argument in spec.Arguments)
+                    {
+                        startInfo.ArgumentList.Add(argument);
+                    }
+                },
+                // Runs right after the start and before CliWrap begins to write stdin, so a background
+                // child is already at idle priority when its key arrives.
+                process => promotion = spec.Background ? Deprioritise(process, tool) : null,
+                linked.Token,
+                CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            throw new ProcessException(tool, spec.Arguments, null, "", $"{tool}: failed to start: {Scrub(ex.Message, spec)}", ex);
+        }
+        LogStarted(logger, tool, spec.Arguments.Count > 0 ? spec.Arguments[0] : "", task.ProcessId);
+
+        using (promotion)
+        {
+            try
+            {
+                var result = await WaitBoundedAsync(task, linked.Token).ConfigureAwait(false);
+                var duration = time.GetElapsedTime(started);
+                LogExited(logger, tool, result.ExitCode, duration.TotalMilliseconds);
+                return new ProcessResult(result.ExitCode, Scrub(stdout.Text, spec), Scrub(stderr.Text, spec), duration);
+            }
+            catch (OperationCanceledException) when (linked.IsCancellationRequested)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                throw new ProcessException(tool, spec.Arguments, null, Scrub(stderr.Text, spec),
+                    $"{tool} timed out after {spec.Timeout.TotalSeconds:0.#} s and was killed");
+            }
+            catch (TimeoutException ex)
+            {
+                // CliWrap's own bound: the kill was sent but the child did not exit.
+                LogAbandoned(logger, task.ProcessId, 3);
+                cancellationToken.ThrowIfCancellationRequested();
+                throw new ProcessException(tool, spec.Arguments, null, Scrub(stderr.Text, spec), $"{tool}: {Scrub(ex.Message, spec)}", ex);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Awaits the child. Once a kill was asked for (timeout or cancellation), waits at most
+    /// <see cref="ProcessRunnerOptions.KillGrace"/> more: a child that does not die, or a pipe that a
+    /// surviving grandchild keeps open, must not hold up a daemon that is stopping.
+    /// </summary>
+    private async Task<CommandResult> WaitBoundedAsync(CommandTask<CommandResult> task, CancellationToken kill)
+    {
+        using var giveUp = new CancellationTokenSource();
+        using var arm = kill.Register(static state =>
+        {
+            var (cts, grace) = ((CancellationTokenSource, TimeSpan))state!;
+            try
+            {
+                cts.CancelAfter(grace);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The run is over.
+            }
+        }, (giveUp, _options.KillGrace));
+        try
+        {
+            return await task.Task.WaitAsync(giveUp.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (giveUp.IsCancellationRequested)
+        {
+            LogAbandoned(logger, task.ProcessId, _options.KillGrace.TotalSeconds);
+            throw new OperationCanceledException(kill);
+        }
+    }
 
     /// <summary>
     /// Sets nice 10 and then <c>SCHED_IDLE</c> on the child's main thread. Linux applies both per
@@ -63,71 +170,6 @@ internal sealed partial class ProcessRunner(IOptions<ProcessRunnerOptions> optio
         }, null, _options.IdleGrace, Timeout.InfiniteTimeSpan);
     }
 
-    public async Task<ProcessResult> RunAsync(ProcessSpec spec, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(spec);
-        var tool = Path.GetFileName(spec.Executable);
-        var path = ResolveExecutable(spec.Executable, _options.SearchPath)
-            ?? throw new ProcessException(tool, spec.Arguments, null, "", $"{tool}: executable not found on PATH");
-
-        var startInfo = new ProcessStartInfo(path)
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in spec.Arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-        // Stable, untranslated tool messages: callers match on upstream wording.
-        startInfo.Environment["LC_ALL"] = "C";
-        startInfo.Environment["PATH"] = _options.SearchPath;
-
-        using var process = new Process { StartInfo = startInfo };
-        var started = time.GetTimestamp();
-        try
-        {
-            process.Start();
-        }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            throw new ProcessException(tool, spec.Arguments, null, "", $"{tool}: failed to start: {ex.Message}", ex);
-        }
-        LogStarted(logger, tool, spec.Arguments.Count > 0 ? spec.Arguments[0] : "", process.Id);
-        using var promotion = spec.Background ? Deprioritise(process, tool) : null;
-
-        using var timeout = new CancellationTokenSource(spec.Timeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
-
-        var stdout = CaptureAsync(process.StandardOutput.BaseStream, _options.MaxCapturedBytes);
-        var stderr = CaptureAsync(process.StandardError.BaseStream, _options.MaxCapturedBytes);
-        var stdin = FeedAsync(process.StandardInput.BaseStream, spec.StandardInput);
-
-        try
-        {
-            await process.WaitForExitAsync(linked.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            Kill(process);
-            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-            var partialErr = Scrub(await stderr.ConfigureAwait(false), spec);
-            await Task.WhenAll(stdout, stdin).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
-            throw new ProcessException(tool, spec.Arguments, null, partialErr,
-                $"{tool} timed out after {spec.Timeout.TotalSeconds:0.#} s and was killed");
-        }
-
-        var output = await stdout.ConfigureAwait(false);
-        var error = await stderr.ConfigureAwait(false);
-        await stdin.ConfigureAwait(false);
-        var duration = time.GetElapsedTime(started);
-        LogExited(logger, tool, process.ExitCode, duration.TotalMilliseconds);
-        return new ProcessResult(process.ExitCode, Scrub(output, spec), Scrub(error, spec), duration);
-    }
-
     internal static string? ResolveExecutable(string executable, string searchPath)
     {
         if (executable.Contains('/', StringComparison.Ordinal))
@@ -148,60 +190,6 @@ internal sealed partial class ProcessRunner(IOptions<ProcessRunnerOptions> optio
     private static string Scrub(string text, ProcessSpec spec) =>
         spec.Secrets.Count == 0 ? text : SecretScrubber.Scrub(text, spec.Secrets);
 
-    private static void Kill(Process process)
-    {
-        try
-        {
-            process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-            // Already exited.
-        }
-    }
-
-    private static async Task FeedAsync(Stream stdin, ReadOnlyMemory<byte> bytes)
-    {
-        try
-        {
-            if (!bytes.IsEmpty)
-            {
-                await stdin.WriteAsync(bytes).ConfigureAwait(false);
-                await stdin.FlushAsync().ConfigureAwait(false);
-            }
-        }
-        catch (IOException)
-        {
-            // The child exited without reading everything; its exit code tells the story.
-        }
-        finally
-        {
-            try
-            {
-                await stdin.DisposeAsync().ConfigureAwait(false);
-            }
-            catch (IOException)
-            {
-            }
-        }
-    }
-
-    private static async Task<string> CaptureAsync(Stream stream, int cap)
-    {
-        var kept = new MemoryStream();
-        var buffer = new byte[16 * 1024];
-        int read;
-        while ((read = await stream.ReadAsync(buffer).ConfigureAwait(false)) > 0)
-        {
-            var room = cap - (int)kept.Length;
-            if (room > 0)
-            {
-                kept.Write(buffer, 0, Math.Min(room, read));
-            }
-        }
-        return Encoding.UTF8.GetString(kept.GetBuffer(), 0, (int)kept.Length);
-    }
-
     [LoggerMessage(Level = LogLevel.Debug, Message = "Started {Tool} {Verb} as pid {Pid}")]
     private static partial void LogStarted(ILogger logger, string tool, string verb, int pid);
 
@@ -216,4 +204,7 @@ internal sealed partial class ProcessRunner(IOptions<ProcessRunnerOptions> optio
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Cannot lower the CPU priority of {Tool}: {Reason}")]
     private static partial void LogCannotDeprioritise(ILogger logger, string tool, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Child pid {Pid} was killed but its run did not end within {GraceSeconds:0.#} s; no longer waiting for it")]
+    private static partial void LogAbandoned(ILogger logger, int pid, double graceSeconds);
 }

@@ -13,4 +13,11 @@ internal sealed class ProcessRunnerOptions
     /// before it is moved back to the normal policy at nice 10. An argon2 KDF alone takes seconds.
     /// </summary>
     public TimeSpan IdleGrace { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// After a kill (timeout or cancellation), how long to wait for the run to end before giving up
+    /// on it: a child the kill cannot end, or a pipe a surviving grandchild keeps open, must not hold
+    /// the daemon. CliWrap itself stops waiting for the child 3 s after the kill.
+    /// </summary>
+    public TimeSpan KillGrace { get; set; } = TimeSpan.FromSeconds(5);
 }

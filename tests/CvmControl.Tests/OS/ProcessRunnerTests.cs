@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using CvmControl.OS;
+using CvmControl.Tests.Cli;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -110,7 +111,7 @@ public sealed class ProcessRunnerTests : IDisposable
     [Fact]
     public async Task Kills_the_child_when_the_timeout_elapses()
     {
-        Script("sleeper", "echo started >&2; exec sleep 30");
+        Script("sleeper", $"echo $$ > {_bin.Combine("sleeper.pid")}; echo started >&2; exec sleep 30");
         var watch = Stopwatch.StartNew();
 
         var act = () => Runner().RunAsync(new ProcessSpec("sleeper", []) { Timeout = TimeSpan.FromMilliseconds(500) });
@@ -120,17 +121,79 @@ public sealed class ProcessRunnerTests : IDisposable
         error.ExitCode.Should().BeNull();
         error.Tool.Should().Be("sleeper");
         watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(20), "the child must not run to its end");
+        IsAlive(await ChildPid("sleeper.pid")).Should().BeFalse("the timeout kills the child, not only the wait for it");
     }
 
     [Fact]
     public async Task Kills_the_child_on_cancellation()
     {
-        Script("sleeper", "exec sleep 30");
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        Script("sleeper", $"echo $$ > {_bin.Combine("sleeper.pid")}; exec sleep 30");
+        using var cts = new CancellationTokenSource();
 
-        var act = () => Runner().RunAsync(new ProcessSpec("sleeper", []), cts.Token);
+        var run = Runner().RunAsync(new ProcessSpec("sleeper", []), cts.Token);
+        var pid = await ChildPid("sleeper.pid");
+        IsAlive(pid).Should().BeTrue("the child runs until it is cancelled");
+        await cts.CancelAsync();
 
-        await act.Should().ThrowAsync<OperationCanceledException>();
+        await ((Func<Task>)(() => run)).Should().ThrowAsync<OperationCanceledException>();
+        IsAlive(pid).Should().BeFalse("cancellation kills the child");
+    }
+
+    [Fact]
+    public async Task A_grandchild_that_keeps_stdout_open_cannot_hold_up_a_cancelled_run()
+    {
+        // The child is killed, but a grandchild that left its process tree still holds the pipes: the
+        // run must end anyway instead of waiting for that pipe to close.
+        var orphan = _bin.Combine("orphan.pid");
+        Script("leaves-orphan", $"(sleep 20 & echo $! > {orphan}); echo $$ > {_bin.Combine("parent.pid")}; exec sleep 30");
+        using var cts = new CancellationTokenSource();
+
+        var run = Runner().RunAsync(new ProcessSpec("leaves-orphan", []), cts.Token);
+        var pid = await ChildPid("parent.pid");
+        var grandchild = await ChildPid("orphan.pid");
+        await cts.CancelAsync();
+
+        try
+        {
+            await ((Func<Task>)(() => run.WaitAsync(TimeSpan.FromSeconds(15)))).Should().ThrowAsync<OperationCanceledException>();
+            IsAlive(pid).Should().BeFalse();
+            IsAlive(grandchild).Should().BeTrue("the grandchild escaped the kill, as the test intends");
+        }
+        finally
+        {
+            Posix.Kill(grandchild, 9);
+        }
+    }
+
+    /// <summary>Waits (bounded) until a script has written its pid to <paramref name="file"/> in the bin dir.</summary>
+    private async Task<int> ChildPid(string file)
+    {
+        var path = _bin.Combine(file);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            if (File.Exists(path) && int.TryParse(File.ReadAllText(path).Trim(), out var pid))
+            {
+                return pid;
+            }
+            DateTime.UtcNow.Should().BeBefore(deadline, $"the script should write {file}");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>A live process: /proc has it and it is not a zombie (a killed child that nobody reaped yet).</summary>
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var state = stat[(stat.LastIndexOf(')') + 2)..][0];
+            return state is not ('Z' or 'X');
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     [Fact]
@@ -149,6 +212,18 @@ public sealed class ProcessRunnerTests : IDisposable
         var result = await Runner().RunAsync(new ProcessSpec("systemctl", ["poweroff"]));
 
         result.StandardOutput.Should().Be("stand-in poweroff\n");
+    }
+
+    [Fact]
+    public async Task Scrubs_secrets_from_the_stderr_of_a_child_that_timed_out()
+    {
+        Script("leaky-sleeper", "echo \"bad key: hunter2\" >&2; exec sleep 30");
+
+        var act = () => Runner().RunAsync(new ProcessSpec("leaky-sleeper", []) { Timeout = TimeSpan.FromSeconds(2), Secrets = ["hunter2"] });
+
+        var error = (await act.Should().ThrowAsync<ProcessException>()).Which;
+        error.StandardError.Should().Be("bad key: [REDACTED]\n");
+        error.ToString().Should().NotContain("hunter2");
     }
 
     [Fact]

@@ -10,7 +10,9 @@ Everything runs on 127.0.0.1 and is bounded in count and time. Figures, per buil
                waits for its (absent) disk, once with an argon2id KDF running next to it; as
                controls, the baseline beside the same KDF, and both builds beside SCHED_IDLE busy
                loops;
-  size         bytes of the single-file executable.
+  size         bytes of the executable.
+With --go, the Go anchor (bench/go: Go's standard net/http over TLS) is measured in the same run
+for cold start, RSS, light throughput and size.
 Writes a JSON result file and prints a summary. Host load (1-min average) is recorded before and
 after every block; blocks wait (bounded) for a quiet host first.
 """
@@ -308,6 +310,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--daemon", required=True)
     parser.add_argument("--baseline", required=True)
+    parser.add_argument("--go", help="the Go anchor's binary (bench/go), measured beside the two")
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=10)
@@ -327,11 +330,13 @@ def main():
     daemon = App("daemon", args.daemon, True)
     baseline = App("baseline", args.baseline, False)
     apps = [daemon, baseline]
+    go = App("go", args.go, False) if args.go else None
+    peers = [go] if go else []
     result = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "host": {"cpus": os.cpu_count(), "kernel": os.uname().release},
         "settings": vars(args),
-        "size_bytes": {a.name: os.path.getsize(a.binary) for a in apps},
+        "size_bytes": {a.name: os.path.getsize(a.binary) for a in [*apps, *peers]},
         "load": {},
     }
 
@@ -344,7 +349,7 @@ def main():
 
     blocks = set(args.blocks.split(","))
     if "cold" in blocks:
-        cold = block("cold start", lambda: cold_starts(apps, args.runs, log))
+        cold = block("cold start", lambda: cold_starts([*apps, *peers], args.runs, log))
         result["cold_start_ms"] = {n: {"runs": v, "median": statistics.median(v)} for n, v in cold.items()}
     if "rss" in blocks:
         # RSS also without the per-request log line, and with the GC's gen0 budget capped at 4 MiB
@@ -353,7 +358,7 @@ def main():
         gen0 = {"DOTNET_GCgen0size": "0x400000"}
         variants = [App("daemon-log-warn", args.daemon, True, ("--log-level", "warn")),
                     *[App(f"{a.name}-gen0-4MiB", a.binary, a.daemon, env=gen0) for a in apps]]
-        result["rss"] = block("rss", lambda: {a.name: rss(a, args.requests, log) for a in [*apps, *variants]})
+        result["rss"] = block("rss", lambda: {a.name: rss(a, args.requests, log) for a in [*apps, *peers, *variants]})
     if "throughput" in blocks:
         # A diagnostic third run: the daemon without its per-request log line (info level), to show
         # how much of any throughput gap is request logging. Then both builds at a light load
@@ -362,7 +367,7 @@ def main():
 
         def throughput_block():
             runs = {a.name: throughput(a, args, log) for a in [*apps, quiet]}
-            runs.update({f"{a.name}-light": throughput(a, args, log, threads=1, connections=4) for a in apps})
+            runs.update({f"{a.name}-light": throughput(a, args, log, threads=1, connections=4) for a in [*apps, *peers]})
             return runs
         result["wrk"] = block("throughput", throughput_block)
     if "bootstrap" in blocks:
@@ -430,6 +435,16 @@ def main():
         log(f"| {what}: req/s, p99 | {v['requests_per_s']:.0f}, {v['p99_ms']:.2f} ms{promoted} | | |")
     s = result["size_bytes"]
     log(f"| size | {s['daemon'] / 1e6:.1f} MB | {s['baseline'] / 1e6:.1f} MB | {s['daemon'] / s['baseline']:.2f} |")
+    if go:
+        g = []
+        if "cold_start_ms" in result:
+            g.append(f"cold start {result['cold_start_ms']['go']['median']:.0f} ms")
+        if "rss" in result:
+            g.append(f"RSS idle {mib(result['rss']['go']['idle_kib']):.1f} MiB, after {args.requests} requests {mib(result['rss']['go']['after_requests_kib']):.1f} MiB")
+        if "wrk" in result:
+            g.append(f"wrk light {result['wrk']['go-light']['requests_per_s']:.0f} req/s, p99 {result['wrk']['go-light']['p99_ms']:.2f} ms")
+        g.append(f"size {s['go'] / 1e6:.1f} MB")
+        log("Go anchor, same run: " + "; ".join(g))
     log(f"results: {args.out}")
 
 

@@ -12,8 +12,9 @@
 # the ILCompiler, the NativeAOT/runtime/host/crossgen2 packs, ILLink.Tasks and the reference packs.
 #
 # The restore is allowed to fail only because one of those SDK packs is missing from the registry
-# (this machine's registry lacks Microsoft.NETCore.App.Runtime.NativeAOT.<rid>, for instance); NuGet
-# still writes a complete assets file then. Any other restore error fails the script.
+# (this machine's registry serves the glibc NativeAOT packs but not the musl ones,
+# Microsoft.NETCore.App.Runtime.NativeAOT.linux-musl-<arch> for instance); NuGet still writes a
+# complete assets file then. Any other restore error fails the script.
 #
 # Usage: nix/update-deps.sh [output]   (default nix/deps.json)
 #        nix/update-deps.sh --check    (exit 1 if nix/deps.json is out of date)

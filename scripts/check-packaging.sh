@@ -105,6 +105,27 @@ run "nix/deps.json is in nixpkgs' format (pname, version, SRI hash; sorted; no S
   all(.[]; .pname | test("^(Microsoft\\.NETCore\\.App\\.|Microsoft\\.AspNetCore\\.App\\.|Microsoft\\.DotNet\\.ILCompiler|Microsoft\\.NET\\.ILLink\\.Tasks)"; "i") | not)' \
   "$stage/nix/deps.json"
 
+# --- 4b. one source for the NativeAOT switches ---------------------------------------------------
+# publish.sh (what CI tests), the flake's package and the bench's baseline all turn on the same
+# property group (src/NativeAot.props) with -p:CvmNativeAot=true, and none of them sets an AOT
+# switch of its own, so the Nix build cannot drift from the tested one.
+aot_one_source() {
+  local f rc=0 own='-p:(PublishAot|StripSymbols|Ilc[A-Za-z]*|TrimmerSingleWarn|InvariantGlobalization|SelfContained)='
+  grep -q 'Condition="'"'"'$(CvmNativeAot)'"'"' == '"'"'true'"'"'"' "$stage/src/NativeAot.props" &&
+    grep -q '<PublishAot>true</PublishAot>' "$stage/src/NativeAot.props" || { echo "src/NativeAot.props does not set PublishAot under CvmNativeAot"; rc=1; }
+  for f in src/CvmControl/CvmControl.csproj bench/baseline/Baseline.csproj; do
+    grep -q '<Import Project="\(\.\./\)*\(src/\)\{0,1\}NativeAot.props" />' "$stage/$f" || { echo "$f does not import src/NativeAot.props"; rc=1; }
+  done
+  grep -q '"-p:CvmNativeAot=true"' "$stage/nix/package.nix" || { echo "nix/package.nix: dotnetFlags lacks -p:CvmNativeAot=true"; rc=1; }
+  [ "$(grep -c -- '-p:CvmNativeAot=true' "$stage/scripts/publish.sh")" -ge 2 ] || { echo "scripts/publish.sh: restore and publish must both pass -p:CvmNativeAot=true"; rc=1; }
+  grep -q -- '-p:CvmNativeAot=true' "$stage/bench/run.sh" || { echo "bench/run.sh: the baseline is not built with -p:CvmNativeAot=true"; rc=1; }
+  for f in nix/package.nix scripts/publish.sh bench/run.sh; do
+    if grep -nE -- "$own" "$stage/$f"; then echo "$f sets an AOT switch itself; it belongs in src/NativeAot.props"; rc=1; fi
+  done
+  return "$rc"
+}
+run "one source for the AOT switches: src/NativeAot.props, turned on by -p:CvmNativeAot=true in publish.sh, nix/package.nix and bench/run.sh, which set none of their own" aot_one_source
+
 # --- 5. flake outputs against the stub nixpkgs ---------------------------------------------------
 run "nix flake check --no-build (output schema, stub nixpkgs)" \
   timeout 60 nix flake check --no-build "${with_stub[@]}" "$flake"

@@ -17,6 +17,7 @@ if [ -z "${CVM_BIN:-}" ]; then
   CVM_BIN=$repo/artifacts/publish/cvm-control
 fi
 [ -x "$CVM_BIN" ] || { echo "scenarios: $CVM_BIN is not executable" >&2; exit 2; }
+command -v readelf > /dev/null || { echo "scenarios: readelf is required (binutils)" >&2; exit 2; }
 
 host_results=$(mktemp)
 all_results=$(mktemp)
@@ -30,6 +31,17 @@ host_check() { # host_check "what" command...
 
 # Cheap keyslots for host-side setup only (the daemon's own cost comes from its flags).
 host_luks() { cryptsetup --batch-mode --pbkdf argon2id --pbkdf-memory 32768 --pbkdf-force-iterations 4 "$@"; }
+
+# The binary the guests run is a NativeAOT one: its ELF has the __managedcode section that the
+# ILCompiler emits. Checked on the very copy a guest ran, once it has run.
+aot_checked=0
+aot_check() {
+  local bin=$1/cvm-control
+  host_check "the daemon the guest ran is NativeAOT: readelf -S shows __managedcode in $bin ($(du -h "$bin" | cut -f1))" \
+    bash -c "readelf -S '$bin' | grep -q __managedcode && cmp -s '$bin' '$CVM_BIN'"
+  readelf -SW "$bin" | grep __managedcode | sed 's/^ */  readelf: /'
+  aot_checked=1
+}
 
 # boot WORKDIR SCRIPT TIMEOUT DISKS...: one guest run; collects its results.
 boot() {
@@ -50,6 +62,7 @@ boot() {
     echo "FAIL $script: the guest did not finish (status $VM_LAST_STATUS); see $workdir/console.log" | tee -a "$all_results"
     tail -n 40 "$workdir/guest.log" 2> /dev/null || true
   fi
+  if [ "$aot_checked" = 0 ]; then aot_check "$workdir"; fi
 }
 
 # CVM_VM_CHAINS selects chains for a quicker loop while developing (default: all of them).
@@ -148,6 +161,9 @@ fi
 cat "$host_results" >> "$all_results"
 echo
 grep '^MEASURE' "$all_results" || true
+# Exec to first 200 inside the TCG guest, over every daemon start of the run.
+grep -oE 'daemon_exec_to_first_200_ms=[0-9]+' "$all_results" | cut -d= -f2 | sort -n |
+  awk '{ v[NR] = $1 } END { if (NR) printf "MEASURE daemon_exec_to_first_200_ms over %d starts: min %d, median %d, max %d\n", NR, v[1], v[int((NR + 1) / 2)], v[NR] }' || true
 grep '^FAIL' "$all_results" || true
 passed=$(grep -c '^PASS' "$all_results" || true)
 failed=$(grep -c '^FAIL' "$all_results" || true)

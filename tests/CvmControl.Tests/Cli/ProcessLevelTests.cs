@@ -4,7 +4,11 @@ using System.Net.Sockets;
 
 namespace CvmControl.Tests.Cli;
 
-/// <summary>The built daemon as a real process: exit codes, stderr and signal handling.</summary>
+/// <summary>
+/// The daemon as a real process: exit codes, stderr and signal handling. With <c>CVM_BIN</c> set (as
+/// scripts/test.sh sets it), that published NativeAOT binary is what runs; otherwise the build
+/// output, on the JIT.
+/// </summary>
 public sealed class ProcessLevelTests : IDisposable
 {
     private readonly TempDir _run = new();
@@ -13,12 +17,23 @@ public sealed class ProcessLevelTests : IDisposable
 
     private static ProcessStartInfo Daemon(Dictionary<string, string> env, params string[] args)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "cvm-control.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add("--runtimeconfig");
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cvm-control.runtimeconfig.json"));
-        start.ArgumentList.Add(dll);
+        ProcessStartInfo start;
+        if (Environment.GetEnvironmentVariable("CVM_BIN") is { Length: > 0 } published)
+        {
+            File.Exists(published).Should().BeTrue($"CVM_BIN names the published daemon ({published})");
+            start = new ProcessStartInfo(published);
+        }
+        else
+        {
+            start = new ProcessStartInfo("dotnet");
+            start.ArgumentList.Add("exec");
+            start.ArgumentList.Add("--runtimeconfig");
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cvm-control.runtimeconfig.json"));
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cvm-control.dll"));
+        }
+        start.RedirectStandardError = true;
+        start.RedirectStandardOutput = true;
+        start.UseShellExecute = false;
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);

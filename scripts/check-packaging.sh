@@ -98,6 +98,31 @@ if [ "$check_deps" = 1 ]; then
 else
   skip "nix/deps.json freshness (--no-deps)"
 fi
+# --- 4a. publish.sh refuses to build without the NativeAOT packs --------------------------------
+# A scratch copy restores from a local feed that holds every package of the NuGet cache except the
+# ILCompiler runtime packs, into an empty cache: publish.sh must fail with one line naming the pack,
+# and build nothing (no silent ReadyToRun fallback).
+missing_pack() {
+  local dir feed cache out err rc=0 n
+  dir=$(mktemp -d) && feed=$dir/feed && cache=$dir/cache && out=$dir/out && err=$dir/stderr
+  mkdir -p "$feed" "$cache" "$dir/src"
+  find "${NUGET_PACKAGES:-$HOME/.nuget/packages}" -maxdepth 3 -name '*.nupkg' ! -name 'runtime.*.microsoft.dotnet.ilcompiler.*' \
+    -exec ln -s {} "$feed/" \;
+  (cd "$stage" && tar -cf - .) | tar -xf - -C "$dir/src"
+  printf '<?xml version="1.0" encoding="utf-8"?>\n<configuration><packageSources><clear /><add key="feed" value="%s" /></packageSources></configuration>\n' "$feed" > "$dir/src/NuGet.Config"
+  (cd "$dir/src" && NUGET_PACKAGES=$cache bash scripts/publish.sh "$out" > /dev/null 2> "$err") && rc=1
+  n=$(wc -l < "$err")
+  grep -qx 'publish: cannot restore the NativeAOT pack runtime.linux-x64.Microsoft.DotNet.ILCompiler for linux-x64 from the configured NuGet sources; no fallback build is made' "$err" && [ "$n" = 1 ] || rc=1
+  [ ! -e "$out/cvm-control" ] || { echo "a binary was built anyway"; rc=1; }
+  [ "$rc" = 0 ] || { echo "stderr ($n lines):"; cat "$err"; }
+  rm -rf "$dir"
+  return "$rc"
+}
+if [ "$check_deps" = 1 ] && command -v dotnet >/dev/null; then
+  run "scripts/publish.sh without the ILCompiler pack fails with one line naming it and builds nothing" missing_pack
+else
+  skip "publish.sh without the ILCompiler pack (--no-deps, or no dotnet)"
+fi
 run "nix/deps.json is in nixpkgs' format (pname, version, SRI hash; sorted; no SDK packs)" jq -e '
   type == "array" and length > 0 and
   all(.[]; (keys == ["hash", "pname", "version"]) and (.hash | test("^sha(256|512)-[A-Za-z0-9+/]+=*$"))) and

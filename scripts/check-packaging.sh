@@ -9,6 +9,8 @@
 # a fresh restore, and the units with systemd-analyze verify.
 #
 # Usage: scripts/check-packaging.sh [--no-deps]   (--no-deps skips the NuGet restore of step 4)
+#        CVM_BIN=<published cvm-control> scripts/check-packaging.sh   also runs the Nix package's
+#        install check on that binary (scripts/test.sh passes the one it published)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -182,6 +184,27 @@ for system in x86_64-linux aarch64-linux; do
         in [ p.name p.drvPath p.tests.unit.drvPath ]"
   done
 done
+
+# --- 5b. the published binary passes the Nix package's install check ----------------------------
+# The same checks as nix/package.nix's installCheckPhase, on the binary CI built with the same
+# switches: it runs (--version, --help), it is NativeAOT, and it needs nothing but glibc.
+if [ -n "${CVM_BIN:-}" ]; then
+  install_check() {
+    local version needed
+    version=$(sed -n 's:.*<Version>\([^<]*\)</Version>.*:\1:p' "$stage/Directory.Build.props")
+    local printed
+    printed=$("$CVM_BIN" --version) || { echo "--version failed"; return 1; }
+    # The version, then the commit it was built from (+sha) when the build saw the git repository.
+    [[ "$printed" == "$version" || "$printed" == "$version+"* ]] || { echo "--version printed $printed, not $version"; return 1; }
+    "$CVM_BIN" --help > /dev/null || { echo "--help failed"; return 1; }
+    readelf -S "$CVM_BIN" | grep -q __managedcode || { echo "no __managedcode section"; return 1; }
+    needed=$(readelf -d "$CVM_BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
+    [ "$needed" = "ld-linux-x86-64.so.2 libc.so.6 libm.so.6 " ] || { echo "NEEDED: $needed"; return 1; }
+  }
+  run "the published binary ($CVM_BIN): --version and --help run, __managedcode present, NEEDED only libc, libm, ld-linux" install_check
+else
+  skip "install check of the published binary (CVM_BIN not set)"
+fi
 
 # --- 6. systemd units --------------------------------------------------------------------------
 if command -v systemd-analyze >/dev/null; then

@@ -47,7 +47,7 @@ unit_failed=$(grep -oE 'Failed: +[0-9]+' "$results/unit.log" | tail -1 | grep -o
 step "packaging checks"
 pkg_passed=0
 pkg_failed=0
-bash scripts/check-packaging.sh 2>&1 | tee "$results/packaging.log" || status=1
+"${cvm_bin[@]}" bash scripts/check-packaging.sh 2>&1 | tee "$results/packaging.log" || status=1
 pkg_summary=$(grep -E '^packaging checks: [0-9]+ passed, [0-9]+ failed' "$results/packaging.log" | tail -1 || true)
 pkg_passed=$(sed -E 's/^packaging checks: ([0-9]+) passed.*/\1/' <<< "${pkg_summary:-packaging checks: 0 passed}")
 pkg_failed=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<< "${pkg_summary:-x 1 failed}")

@@ -31,6 +31,15 @@ public sealed partial class LoggingDisciplineTests
     }
 
     [Fact]
+    public void Serilog_is_never_configured_from_IConfiguration()
+    {
+        // Serilog.Settings.Configuration binds sinks and enrichers by reflection: not trim-safe, and
+        // configuration is not an input of this daemon.
+        var offenders = SourceFiles().Where(f => File.ReadAllText(f).Contains("ReadFrom.Configuration", StringComparison.Ordinal)).ToList();
+        offenders.Should().BeEmpty();
+    }
+
+    [Fact]
     public void Log_templates_have_no_placeholder_for_a_secret()
     {
         var offenders = SourceFiles().Where(f => SecretPlaceholder().IsMatch(File.ReadAllText(f))).ToList();

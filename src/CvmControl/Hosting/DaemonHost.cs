@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using CvmControl.Cli;
 using CvmControl.Http;
 using CvmControl.Identity;
@@ -23,6 +24,8 @@ internal static partial class DaemonHost
 
     public static async Task<int> RunAsync(DaemonSettings settings, CancellationToken cancellationToken)
     {
+        // Before any TLS use: building the certificate context must not load the system trust store.
+        var trustless = NoSystemTrust.Apply();
         // First, so that the certificate context is built while everything else is composed.
         TlsSetup? tls = null;
         string? tlsError = null;
@@ -44,6 +47,10 @@ internal static partial class DaemonHost
         }
         await using var app = Build(settings, serilog, tls: tls);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CvmControl");
+        if (trustless != 0)
+        {
+            LogTrustStoreKept(logger, Marshal.GetPInvokeErrorMessage(trustless));
+        }
         try
         {
             await app.StartAsync(cancellationToken);
@@ -121,6 +128,9 @@ internal static partial class DaemonHost
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Cannot start: {Reason}")]
     private static partial void LogCannotStartTls(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not hide the system trust store from the TLS stack ({Reason}); it is loaded at start as before")]
+    private static partial void LogTrustStoreKept(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Cannot listen on {Address}:{Port}: {Reason}")]
     private static partial void LogCannotListen(ILogger logger, string address, int port, string reason);

@@ -14,8 +14,9 @@ namespace CvmControl.Hosting;
 /// .NET reads <c>SSL_CERT_FILE</c> and <c>SSL_CERT_DIR</c> through the C library's <c>getenv</c>, so
 /// they are set with <c>setenv</c>, not <see cref="Environment.SetEnvironmentVariable(string, string)"/>
 /// (which on Linux changes only .NET's own copy). Call it first thing in the daemon, before any TLS
-/// use and before the host starts its threads. <c>cvm-control verify</c> runs in its own process and
-/// never calls it.
+/// use and before the host starts its threads. The tools the daemon runs inherit both variables
+/// (.NET builds a child's environment from the C library's); none of them uses TLS.
+/// <c>cvm-control verify</c> runs in its own process and never calls it.
 /// </remarks>
 internal static partial class NoSystemTrust
 {

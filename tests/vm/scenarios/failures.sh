@@ -37,8 +37,10 @@ for _ in $(seq 1 600); do
   [ -e /dev/mapper/k ] && break
   sleep 0.05
 done
-check "S11 the kill lands mid-bootstrap (mapping open, not yet mounted)" bash -c "[ -e /dev/mapper/k ] && ! grep -q ' /k ' /proc/self/mountinfo"
+# Kill first, check after: a check between the two let mkfs and mount finish before the kill landed.
 cvm_kill9
+check "S11 the kill landed mid-bootstrap (mapping open, not mounted, no bootstrap.json)" \
+  bash -c "[ -e /dev/mapper/k ] && ! grep -q ' /k ' /proc/self/mountinfo && [ ! -e $CVM_RUN_DIR/bootstrap.json ]"
 cvm_start || exit 1
 api GET /api/v1/status
 check "S11 restarted daemon is back in bootstrap" [ "$(jget status)" = bootstrap ]

@@ -75,6 +75,12 @@ fi
 
 step "done"
 # A plain closing line that any CI reader understands.
+# Name every failed test again at the end, with its first lines of message, so a truncated log still
+# shows what failed.
+if [ "${unit_failed:-0}" != 0 ]; then
+  echo "failed unit tests:"
+  grep -E '^ +Failed [A-Za-z]' -A6 "$results/unit.log" | head -60 || true
+fi
 echo "unit: ${unit_passed} passed, ${unit_failed} failed; packaging: ${pkg_passed} passed, ${pkg_failed} failed; tls e2e: ${tls_passed} passed, ${tls_failed} failed; real-kernel: ${vm_passed} passed, ${vm_failed} failed"
 echo "$((unit_passed + pkg_passed + tls_passed + vm_passed)) passed, $((unit_failed + pkg_failed + tls_failed + vm_failed)) failed"
 exit "$status"

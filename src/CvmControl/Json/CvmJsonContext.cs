@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using CvmControl.Api.V1;
-using CvmControl.State;
 
 namespace CvmControl.Json;
 

@@ -1,6 +1,8 @@
+using CvmControl.Json;
 using CvmControl.OS;
 using CvmControl.Provisioning;
 using CvmControl.State;
+using CvmControl.Validation;
 using CvmControl.Volumes;
 
 namespace CvmControl.Operations;

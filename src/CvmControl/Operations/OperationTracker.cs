@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
+using CvmControl.Json;
 using CvmControl.State;
+using CvmControl.Validation;
 using CvmControl.Volumes;
 
 namespace CvmControl.Operations;

@@ -1,3 +1,4 @@
+using CvmControl.Validation;
 using CvmControl.Volumes;
 
 namespace CvmControl.Operations;

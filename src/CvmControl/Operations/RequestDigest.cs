@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
+using CvmControl.Validation;
 
 namespace CvmControl.Operations;
 

@@ -1,4 +1,4 @@
-using CvmControl.OS;
+using CvmControl.Tools;
 
 namespace CvmControl.Operations;
 

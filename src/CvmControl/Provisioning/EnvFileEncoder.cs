@@ -1,5 +1,5 @@
 using System.Text;
-using CvmControl.Operations;
+using CvmControl.Validation;
 
 namespace CvmControl.Provisioning;
 

@@ -1,5 +1,5 @@
-using CvmControl.Operations;
 using CvmControl.OS;
+using CvmControl.Validation;
 
 namespace CvmControl.Provisioning;
 

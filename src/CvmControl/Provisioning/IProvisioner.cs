@@ -1,4 +1,4 @@
-using CvmControl.Operations;
+using CvmControl.Validation;
 
 namespace CvmControl.Provisioning;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using CvmControl.OS;
-using CvmControl.Volumes;
 
 namespace CvmControl.Tools;
 
@@ -14,11 +13,11 @@ internal sealed record LuksCost(int? PbkdfMemoryKiB, int? IterTimeMs)
     public IEnumerable<string> Arguments()
     {
         yield return "--keyslot-cipher";
-        yield return "aes-xts-plain64";
+        yield return LuksParameters.Cipher;
         yield return "--keyslot-key-size";
-        yield return "512";
+        yield return LuksParameters.KeyBitsText;
         yield return "--pbkdf";
-        yield return "argon2id";
+        yield return LuksParameters.Pbkdf;
         if (PbkdfMemoryKiB is int memory)
         {
             yield return "--pbkdf-memory";
@@ -62,7 +61,7 @@ internal sealed partial class Cryptsetup(IProcessRunner runner)
         runner.RunCheckedAsync("luksFormat failed", WithKey(passphrase,
         [
             "luksFormat", "--batch-mode", "--type", "luks2",
-            "--cipher", "aes-xts-plain64", "--key-size", "512", "--hash", "sha256",
+            "--cipher", LuksParameters.Cipher, "--key-size", LuksParameters.KeyBitsText, "--hash", LuksParameters.Hash,
             .. cost.Arguments(),
             "--key-file=-", device,
         ]), cancellationToken);

@@ -1,5 +1,5 @@
 using CvmControl.Api.V1;
-using CvmControl.Operations;
+using CvmControl.OS;
 using CvmControl.Volumes;
 
 namespace CvmControl.Validation;

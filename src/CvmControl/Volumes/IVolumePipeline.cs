@@ -1,3 +1,5 @@
+using CvmControl.OS;
+
 namespace CvmControl.Volumes;
 
 /// <summary>

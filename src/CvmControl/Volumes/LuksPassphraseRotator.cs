@@ -1,3 +1,4 @@
+using CvmControl.OS;
 using CvmControl.Tools;
 using CvmControl.Volumes.Devices;
 using CvmControl.Volumes.Luks;

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using CvmControl.OS;
+using CvmControl.Tools;
 
 namespace CvmControl.Tests.Fakes;
 

@@ -1,6 +1,7 @@
 using CvmControl.Attestation.Evidence;
 using CvmControl.Attestation.Platform;
 using CvmControl.OS;
+using CvmControl.Tools;
 using CvmControl.Volumes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;

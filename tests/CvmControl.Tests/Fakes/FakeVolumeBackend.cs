@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using CvmControl.OS;
 using CvmControl.Volumes;
 
 namespace CvmControl.Tests.Fakes;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using CvmControl.OS;
 using CvmControl.Tests.Http;
+using CvmControl.Tools;
 
 namespace CvmControl.Tests.Hosting;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using CvmControl.Api.V1;
 using CvmControl.OS;
+using CvmControl.Tools;
 
 namespace CvmControl.Tests.Http;
 

@@ -1,6 +1,9 @@
 using CvmControl.Api.V1;
+using CvmControl.Json;
 using CvmControl.Operations;
+using CvmControl.OS;
 using CvmControl.State;
+using CvmControl.Validation;
 using CvmControl.Volumes;
 
 namespace CvmControl.Tests.Operations;

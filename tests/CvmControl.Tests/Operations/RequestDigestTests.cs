@@ -1,4 +1,6 @@
 using CvmControl.Operations;
+using CvmControl.OS;
+using CvmControl.Validation;
 using CvmControl.Volumes;
 
 namespace CvmControl.Tests.Operations;

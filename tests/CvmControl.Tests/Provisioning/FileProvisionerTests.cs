@@ -1,5 +1,7 @@
 using CvmControl.Operations;
+using CvmControl.OS;
 using CvmControl.Provisioning;
+using CvmControl.Validation;
 using CvmControl.Volumes;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -1,7 +1,6 @@
-using CvmControl.Operations;
+using CvmControl.Json;
 using CvmControl.Provisioning;
 using CvmControl.State;
-using CvmControl.Tests.Fakes;
 using CvmControl.Volumes;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -64,28 +63,6 @@ public sealed class BootstrapRecordStoreTests : IDisposable
         File.WriteAllText(_run.BootstrapRecord, contents);
 
         _store.Load().Should().BeNull();
-    }
-
-    [Fact]
-    public void Recovery_comes_up_ready_only_when_every_volume_is_mounted()
-    {
-        _store.Save(BootstrapRecord.From("alice", Targets, DateTimeOffset.UnixEpoch));
-        var mounts = new FakeMountTable();
-        mounts.Mount("/data", "/dev/mapper/data");
-        var devices = Microsoft.Extensions.Options.Options.Create(new CvmControl.Volumes.Devices.DeviceOptions());
-        var partial = new OperationTracker();
-        new StateRecovery(_store, mounts, partial, devices, NullLogger<StateRecovery>.Instance).Recover();
-        partial.Phase.Should().Be(DaemonPhase.Bootstrap);
-
-        mounts.Mount("/var/log/app", "/dev/sdz1");
-        var wrongSource = new OperationTracker();
-        new StateRecovery(_store, mounts, wrongSource, devices, NullLogger<StateRecovery>.Instance).Recover();
-        wrongSource.Phase.Should().Be(DaemonPhase.Bootstrap, "a mount point holding another device is not the volume");
-
-        mounts.Mount("/var/log/app", "/dev/mapper/logs");
-        var full = new OperationTracker();
-        new StateRecovery(_store, mounts, full, devices, NullLogger<StateRecovery>.Instance).Recover();
-        full.Phase.Should().Be(DaemonPhase.Ready);
     }
 
     public void Dispose() => _dir.Dispose();

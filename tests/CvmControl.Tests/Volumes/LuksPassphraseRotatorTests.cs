@@ -1,3 +1,4 @@
+using CvmControl.OS;
 using CvmControl.Volumes;
 
 namespace CvmControl.Tests.Volumes;

@@ -1,3 +1,4 @@
+using CvmControl.OS;
 using CvmControl.Tests.Fakes;
 using CvmControl.Volumes;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using CvmControl.Tools;
 
 namespace CvmControl.Volumes.Luks;
 
@@ -15,9 +16,6 @@ internal static class LuksHeaderPolicy
 {
     /// <summary>Type of the token this daemon writes after formatting a volume.</summary>
     public const string MarkerTokenType = "cvm-control";
-
-    public const string Cipher = "aes-xts-plain64";
-    public const int KeyBytes = 64; // 512-bit XTS key
 
     private static readonly string[] StrongHashes = ["sha256", "sha384", "sha512"];
     private static readonly int[] SectorSizes = [512, 4096];
@@ -92,7 +90,7 @@ internal static class LuksHeaderPolicy
             slots.Add(Index(id, path, 31));
             var slot = Object(value, path, required: ["type", "key_size", "af", "area", "kdf"], optional: ["priority"]);
             Exact(slot["type"], $"{path}.type", "luks2");
-            Number(slot["key_size"], $"{path}.key_size", KeyBytes, KeyBytes);
+            Number(slot["key_size"], $"{path}.key_size", LuksParameters.KeyBytes, LuksParameters.KeyBytes);
             if (slot.TryGetValue("priority", out var priority))
             {
                 Number(priority, $"{path}.priority", 0, 2);
@@ -107,8 +105,8 @@ internal static class LuksHeaderPolicy
             Exact(area["type"], $"{path}.area.type", "raw");
             NumericString(area["offset"], $"{path}.area.offset", 0, long.MaxValue);
             NumericString(area["size"], $"{path}.area.size", 1, long.MaxValue);
-            Exact(area["encryption"], $"{path}.area.encryption", Cipher);
-            Number(area["key_size"], $"{path}.area.key_size", KeyBytes, KeyBytes);
+            Exact(area["encryption"], $"{path}.area.encryption", LuksParameters.Cipher);
+            Number(area["key_size"], $"{path}.area.key_size", LuksParameters.KeyBytes, LuksParameters.KeyBytes);
 
             CheckKdf(slot["kdf"], $"{path}.kdf");
         }
@@ -170,7 +168,7 @@ internal static class LuksHeaderPolicy
         }
         var segment = Object(segments[0].Value, "segments.0", required: ["type", "offset", "size", "iv_tweak", "encryption", "sector_size"], optional: ["flags"]);
         Exact(segment["type"], "segments.0.type", "crypt");
-        Exact(segment["encryption"], "segments.0.encryption", Cipher);
+        Exact(segment["encryption"], "segments.0.encryption", LuksParameters.Cipher);
         var sector = Number(segment["sector_size"], "segments.0.sector_size", 512, 4096);
         if (!SectorSizes.Contains((int)sector))
         {

@@ -1,9 +1,9 @@
-using CvmControl.Operations;
 using CvmControl.OS;
+using CvmControl.State;
 using CvmControl.Volumes.Devices;
 using Microsoft.Extensions.Options;
 
-namespace CvmControl.State;
+namespace CvmControl.Operations;
 
 /// <summary>
 /// Runs once before the server starts: comes up <c>ready</c> when bootstrap.json exists and every

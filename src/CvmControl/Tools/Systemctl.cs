@@ -1,18 +1,6 @@
-namespace CvmControl.OS;
+using CvmControl.OS;
 
-internal enum PowerAction
-{
-    PowerOff,
-    Reboot,
-}
-
-/// <summary>Outcome of asking the init system to power off or reboot.</summary>
-internal sealed record PowerResult(bool Succeeded, string Verb, int? ExitCode, string StandardError);
-
-internal interface IPowerControl
-{
-    Task<PowerResult> RequestAsync(PowerAction action, CancellationToken cancellationToken);
-}
+namespace CvmControl.Tools;
 
 /// <summary>The systemctl wrapper: <c>systemctl poweroff</c> or <c>systemctl reboot</c>, found on PATH.</summary>
 internal sealed class Systemctl(IProcessRunner runner) : IPowerControl

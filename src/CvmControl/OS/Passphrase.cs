@@ -1,11 +1,13 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace CvmControl.Volumes;
+namespace CvmControl.OS;
 
 /// <summary>
 /// A LUKS passphrase. Its exact UTF-8 bytes go to cryptsetup's stdin (no trailing newline);
 /// <see cref="ToString"/> is redacted so that it cannot leak through logging or string interpolation.
+/// It lives beside the process runner and the scrubber, the other handlers of secrets bound for a
+/// child process, so that the tool wrappers and the volume layer above them share one type.
 /// </summary>
 internal sealed class Passphrase
 {

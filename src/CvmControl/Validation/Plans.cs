@@ -1,6 +1,7 @@
+using CvmControl.OS;
 using CvmControl.Volumes;
 
-namespace CvmControl.Operations;
+namespace CvmControl.Validation;
 
 /// <summary>One env or secret file: name and variables in a stable (ordinal) order.</summary>
 internal sealed record EnvFile(string Name, IReadOnlyList<KeyValuePair<string, string>> Variables);

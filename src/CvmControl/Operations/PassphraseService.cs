@@ -26,6 +26,7 @@ internal sealed partial class PassphraseService(
         switch (admission.Decision)
         {
             case PassphraseDecision.Join:
+                LogJoined(logger);
                 return await admission.Operation!.Admission.Task;
             case PassphraseDecision.Check:
                 break;
@@ -129,6 +130,9 @@ internal sealed partial class PassphraseService(
         stopping.ThrowIfCancellationRequested();
         return await rotator.AddPassphraseAsync(target, change.Old, change.New, stopping);
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "An identical passphrase request joins the one being checked and shares its answer")]
+    private static partial void LogJoined(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Old-passphrase check crashed with {ExceptionType}")]
     private static partial void LogCheckCrashed(ILogger logger, string exceptionType);

@@ -76,8 +76,10 @@ public sealed class AttestationServiceTests : IDisposable
 
         var first = Task.Run(() => service.AttestAsync(new byte[16], Spki, CancellationToken.None));
         inside.Wait(TimeSpan.FromSeconds(10)).Should().BeTrue();
-        var second = Task.Run(() => service.AttestAsync(new byte[32], Spki, CancellationToken.None));
-        await Task.Delay(200);
+        // The call returns once the second request is parked at its first await (the gate). Without the
+        // gate it would run into the held fake instead, and this bounded wait would time out.
+        var second = await Task.Factory.StartNew(() => service.AttestAsync(new byte[32], Spki, CancellationToken.None), CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default)
+            .WaitAsync(TimeSpan.FromSeconds(10));
 
         tsm.Created.Should().ContainSingle("the second request has not made its entry yet");
         second.IsCompleted.Should().BeFalse();

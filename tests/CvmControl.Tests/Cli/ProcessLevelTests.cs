@@ -65,7 +65,7 @@ public sealed class ProcessLevelTests : IDisposable
         var stdout = new System.Text.StringBuilder();
         process.OutputDataReceived += (_, e) => { lock (stdout) { stdout.AppendLine(e.Data); } };
         process.BeginOutputReadLine();
-        await WaitUntil(() => { lock (stdout) { return stdout.ToString().Contains("Listening on https://127.0.0.1", StringComparison.Ordinal); } });
+        await WaitUntil(() => { lock (stdout) { return stdout.ToString().Contains("Listening on https://127.0.0.1", StringComparison.Ordinal); } }, "the daemon listens");
 
         Posix.Kill(process.Id, Posix.Sigterm);
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
@@ -86,7 +86,7 @@ public sealed class ProcessLevelTests : IDisposable
         // A systemctl that takes 4 s: longer than System.CommandLine's default 2 s termination grace.
         using var bin = new TempDir();
         var systemctl = bin.Combine("systemctl");
-        File.WriteAllText(systemctl, "#!/bin/sh\nsleep 4\necho \"$*\" > \"$(dirname \"$0\")/called\"\n");
+        File.WriteAllText(systemctl, "#!/bin/sh\ntouch \"$(dirname \"$0\")/started\"\nsleep 4\necho \"$*\" > \"$(dirname \"$0\")/called\"\n");
         File.SetUnixFileMode(systemctl, (UnixFileMode)0b111_101_101);
         var port = FreePort();
         var env = new Dictionary<string, string> { ["PATH"] = bin.Path + ":" + Environment.GetEnvironmentVariable("PATH") };
@@ -97,7 +97,7 @@ public sealed class ProcessLevelTests : IDisposable
         await WaitUntilAnswering(client);
 
         var shutdown = client.PostAsync(new Uri("/api/v1/shutdown", UriKind.Relative), new StringContent(""));
-        await Task.Delay(1000);
+        await WaitUntil(() => File.Exists(bin.Combine("started")), "the shutdown request reaches systemctl");
         var watch = Stopwatch.StartNew();
         Posix.Kill(process.Id, Posix.Sigterm);
 
@@ -185,12 +185,12 @@ public sealed class ProcessLevelTests : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static async Task WaitUntil(Func<bool> condition)
+    private static async Task WaitUntil(Func<bool> condition, string what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!condition())
         {
-            DateTime.UtcNow.Should().BeBefore(deadline, "the daemon should start within a minute");
+            DateTime.UtcNow.Should().BeBefore(deadline, "{0} within a minute", what);
             await Task.Delay(50);
         }
     }

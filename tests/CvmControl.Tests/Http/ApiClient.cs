@@ -41,6 +41,17 @@ internal static class ApiClient
         }
     }
 
+    /// <summary>Waits, at most 20 s, until <paramref name="condition"/> holds; fails naming <paramref name="what"/> otherwise.</summary>
+    public static async Task WaitUntil(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!condition())
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "{0} within 20 s", what);
+            await Task.Delay(10);
+        }
+    }
+
     public static async Task ShouldBe(this HttpResponseMessage response, HttpStatusCode code)
     {
         if (response.StatusCode != code)

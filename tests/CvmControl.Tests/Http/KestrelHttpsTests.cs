@@ -115,8 +115,12 @@ public sealed class KestrelHttpsTests : IAsyncLifetime
         await (await client.PostJson("/api/v1/bootstrap", ApiClient.TwoVolumes)).ShouldBe(HttpStatusCode.Accepted);
 
         var stop = _app.StopAsync();
-        await Task.Delay(300);
-        stop.IsCompleted.Should().BeFalse("a running step gets time to finish");
+        var told = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (_app.Services.GetRequiredService<CvmControl.Operations.BackgroundOperations>().Stopping.Register(() => told.TrySetResult()))
+        {
+            await told.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        }
+        stop.IsCompleted.Should().BeFalse("the operation was told to stop, and its running step gets time to finish");
 
         _volumes.Release("data");
         await stop.WaitAsync(TimeSpan.FromSeconds(20));

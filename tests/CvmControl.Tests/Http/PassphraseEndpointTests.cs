@@ -124,7 +124,7 @@ public sealed class PassphraseEndpointTests : IDisposable
         await _factory.Volumes.WaitForCheck();
 
         var second = _client.PostJson("/api/v1/passphrase", Rotate.Replace("pass-data", "wrong-old", StringComparison.Ordinal));
-        await Task.Delay(100);
+        await ApiClient.WaitUntil(() => _factory.Log.Contains("joins the one being checked", StringComparison.Ordinal), "the second request joins the first");
         _factory.Volumes.ReleaseChecks();
 
         await (await first).ShouldBe(HttpStatusCode.Unauthorized);

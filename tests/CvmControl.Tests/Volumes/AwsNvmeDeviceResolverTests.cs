@@ -1,5 +1,6 @@
 using CvmControl.Volumes;
 using CvmControl.Volumes.Devices;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -52,15 +53,39 @@ public sealed class AwsNvmeDeviceResolverTests : IDisposable
     [Fact]
     public async Task Waits_for_a_device_that_attaches_late()
     {
-        var attach = Task.Run(async () =>
-        {
-            await Task.Delay(150);
-            Node("nvme3n1");
-            Link("nvme-Amazon_Elastic_Block_Store_vol0late", "nvme3n1");
-        });
+        // The device attaches once the resolver has looked and missed (it logs that it waits); the
+        // generous timeout keeps a loaded machine from turning the wait into a failure.
+        var waiting = new WaitingLogger();
+        var resolver = new AwsNvmeDeviceResolver(
+            Options.Create(new DeviceOptions { DevRoot = _root.Combine("dev"), SysRoot = _root.Combine("sys"), Timeout = TimeSpan.FromSeconds(60), PollInterval = TimeSpan.FromMilliseconds(50) }),
+            TimeProvider.System, waiting);
 
-        (await _resolver.ResolveAsync("vol-0late", CancellationToken.None)).Should().Be(_root.Combine("dev", "nvme3n1"));
-        await attach;
+        var resolve = resolver.ResolveAsync("vol-0late", CancellationToken.None);
+        await waiting.Missed.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        resolve.IsCompleted.Should().BeFalse();
+        Node("nvme3n1");
+        Link("nvme-Amazon_Elastic_Block_Store_vol0late", "nvme3n1");
+
+        (await resolve.WaitAsync(TimeSpan.FromSeconds(30))).Should().Be(_root.Combine("dev", "nvme3n1"));
+    }
+
+    /// <summary>Completes <see cref="Missed"/> when the resolver says it is waiting for the volume to attach.</summary>
+    private sealed class WaitingLogger : ILogger<AwsNvmeDeviceResolver>
+    {
+        public TaskCompletionSource Missed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (formatter(state, exception).StartsWith("Waiting up to", StringComparison.Ordinal))
+            {
+                Missed.TrySetResult();
+            }
+        }
     }
 
     [Fact]

@@ -36,4 +36,12 @@ public sealed class VolumeResult
     [JsonPropertyName("detail")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Detail { get; init; }
+
+    /// <summary>
+    /// What went wrong without failing the volume, e.g. a stale keyslot that survived cleanup (the volume
+    /// is <c>ok</c> and usable, but someone else's passphrase may still open it). Left out when there is none.
+    /// </summary>
+    [JsonPropertyName("warnings")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Warnings { get; init; }
 }

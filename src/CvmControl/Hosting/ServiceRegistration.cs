@@ -58,6 +58,9 @@ internal static class ServiceRegistration
             cost.PbkdfMemoryKiB is int kib ? kib * 1024L : KdfGate.DefaultCostBytes)));
         services.AddSingleton<KeyDirectory>();
         services.AddSingleton<HeaderGuard>();
+        services.AddSingleton<HeaderWriteBack>();
+        services.AddSingleton<IBlockDevices, SysfsBlockDevices>();
+        services.AddSingleton<MappingProof>();
         services.AddSingleton<BlankCheck>();
         services.AddSingleton<IVolumePipeline, LuksVolumePipeline>();
         services.AddSingleton<IPassphraseRotator, LuksPassphraseRotator>();

@@ -3,7 +3,8 @@ using System.Text;
 namespace CvmControl.OS;
 
 /// <summary>One line of /proc/self/mountinfo, with the kernel's octal escapes undone.</summary>
-internal sealed record MountEntry(string MountPoint, string FileSystemType, string Source);
+/// <param name="Device">The mounted filesystem's device (field 3, st_dev): for a dm-crypt mount, the mapping's number.</param>
+internal sealed record MountEntry(string MountPoint, string FileSystemType, string Source, DeviceNumber? Device = null);
 
 internal interface IMountTable
 {
@@ -44,7 +45,7 @@ internal static class MountInfoParser
             {
                 continue;
             }
-            entries.Add(new MountEntry(Unescape(fields[4]), Unescape(fields[separator + 1]), Unescape(fields[separator + 2])));
+            entries.Add(new MountEntry(Unescape(fields[4]), Unescape(fields[separator + 1]), Unescape(fields[separator + 2]), DeviceNumber.Parse(fields[2])));
         }
         return entries;
     }

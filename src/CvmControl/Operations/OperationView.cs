@@ -15,17 +15,25 @@ internal sealed record OperationView(string Status, string? Error = null, IReadO
     public static OperationView Failed(string error, IReadOnlyDictionary<string, VolumeResult>? volumes = null) =>
         new(ApiStatus.Failed, error, volumes);
 
-    /// <summary>Completed when every volume is ok, otherwise failed with the per-volume results.</summary>
+    /// <summary>
+    /// Completed when every volume is ok, otherwise failed with the per-volume results. A success lists
+    /// the volumes when asked to, and always when one carries a warning, so that the caller sees it.
+    /// </summary>
     public static OperationView FromOutcomes(IReadOnlyDictionary<string, VolumeOutcome> outcomes, bool includeVolumesOnSuccess)
     {
         var volumes = outcomes.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(
             kv => kv.Key,
-            kv => kv.Value.Ok
-                ? new VolumeResult { Status = ApiStatus.Ok }
-                : new VolumeResult { Status = ApiStatus.Error, Error = kv.Value.Error, Detail = kv.Value.Detail },
+            kv => new VolumeResult
+            {
+                Status = kv.Value.Ok ? ApiStatus.Ok : ApiStatus.Error,
+                Error = kv.Value.Error,
+                Detail = kv.Value.Detail,
+                Warnings = kv.Value.Warnings.Count > 0 ? kv.Value.Warnings : null,
+            },
             StringComparer.Ordinal);
+        var warned = outcomes.Values.Any(o => o.Warnings.Count > 0);
         return outcomes.Values.All(o => o.Ok)
-            ? new OperationView(ApiStatus.Completed, null, includeVolumesOnSuccess ? volumes : null)
+            ? new OperationView(ApiStatus.Completed, null, includeVolumesOnSuccess || warned ? volumes : null)
             : Failed(VolumesFailed, volumes);
     }
 

@@ -32,8 +32,16 @@ internal static partial class VolumeRuns
             }
             // Belt and braces: whatever produced the detail (tool output, exception text), no secret
             // leaves through it. Errors are the daemon's own fixed words.
-            outcome = outcome with { Detail = outcome.Detail is null ? null : SecretScrubber.Scrub(outcome.Detail, secretList) };
-            if (outcome.Ok)
+            outcome = outcome with
+            {
+                Detail = outcome.Detail is null ? null : SecretScrubber.Scrub(outcome.Detail, secretList),
+                Warnings = [.. outcome.Warnings.Select(w => SecretScrubber.Scrub(w, secretList))],
+            };
+            if (outcome.Ok && outcome.Warnings.Count > 0)
+            {
+                LogVolumeWarned(logger, dmName(item), outcome.Warnings.Count);
+            }
+            else if (outcome.Ok)
             {
                 LogVolumeOk(logger, dmName(item));
             }
@@ -49,6 +57,9 @@ internal static partial class VolumeRuns
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName} ok")]
     private static partial void LogVolumeOk(ILogger logger, string dmName);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Volume {DmName} ok with {Warnings} warning(s)")]
+    private static partial void LogVolumeWarned(ILogger logger, string dmName, int warnings);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Volume {DmName} failed: {Error}")]
     private static partial void LogVolumeFailed(ILogger logger, string dmName, string error);

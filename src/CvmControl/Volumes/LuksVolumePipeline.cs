@@ -19,6 +19,8 @@ internal sealed partial class LuksVolumePipeline(
     IMountTable mounts,
     KdfGate kdf,
     HeaderGuard headers,
+    HeaderWriteBack writeBack,
+    MappingProof mappings,
     BlankCheck blank,
     TimeProvider time,
     IOptions<VolumeOptions> volumeOptions,
@@ -27,10 +29,11 @@ internal sealed partial class LuksVolumePipeline(
 {
     public async Task<VolumeOutcome> BootstrapAsync(VolumeTarget volume, Passphrase passphrase, CancellationToken stopping)
     {
+        var warnings = new List<string>();
         try
         {
-            await RunAsync(volume, passphrase, stopping);
-            return VolumeOutcome.Success;
+            await RunAsync(volume, passphrase, warnings, stopping);
+            return warnings.Count == 0 ? VolumeOutcome.Success : VolumeOutcome.Success with { Warnings = warnings };
         }
         catch (ToolFailure failure)
         {
@@ -46,31 +49,37 @@ internal sealed partial class LuksVolumePipeline(
         }
     }
 
-    private async Task RunAsync(VolumeTarget volume, Passphrase passphrase, CancellationToken stopping)
+    private async Task RunAsync(VolumeTarget volume, Passphrase passphrase, List<string> warnings, CancellationToken stopping)
     {
         var mapper = MapperPath(volume.DmName);
 
-        // 1. Already mounted from our mapping: done. From anything else: not ours to touch.
+        // 1. Already mounted from our mapping: done, once the mapping is proven to be this volume and the
+        //    passphrase opens it. Mounted from anything else: not ours to touch.
         if (mounts.Find(volume.MountPoint) is { } mounted)
         {
-            if (DeviceMapper.IsSource(mounted, mapper))
+            if (!DeviceMapper.IsSource(mounted, mapper))
             {
-                LogAlreadyMounted(logger, volume.DmName, volume.MountPoint);
-                return;
+                throw new VolumeOperationException("mount point is in use", $"{volume.MountPoint} is mounted from {mounted.Source}, not {mapper}");
             }
-            throw new VolumeOperationException("mount point is in use", $"{volume.MountPoint} is mounted from {mounted.Source}, not {mapper}");
+            stopping.ThrowIfCancellationRequested();
+            var mountedDevice = await devices.ResolveAsync(volume.VolumeId, stopping);
+            await mappings.ProveAsync(volume, mapper, mountedDevice, passphrase, mounted, stopping);
+            LogAlreadyMounted(logger, volume.DmName, volume.MountPoint);
+            return;
         }
 
-        // 2. An open mapping means the LUKS part is done (e.g. a crash after open).
-        if (!File.Exists(mapper))
+        // 2. An open mapping means the LUKS part is done (e.g. a crash after open), once it is proven to be
+        //    this volume's.
+        stopping.ThrowIfCancellationRequested();
+        var device = await devices.ResolveAsync(volume.VolumeId, stopping);
+        if (File.Exists(mapper))
         {
-            stopping.ThrowIfCancellationRequested();
-            var device = await devices.ResolveAsync(volume.VolumeId, stopping);
-            await SetUpLuksAsync(volume, device, passphrase, stopping);
+            await mappings.ProveAsync(volume, mapper, device, passphrase, mount: null, stopping);
+            LogMappingExists(logger, volume.DmName);
         }
         else
         {
-            LogMappingExists(logger, volume.DmName);
+            await SetUpLuksAsync(volume, device, passphrase, warnings, stopping);
         }
 
         // 7. Filesystem: make one on a blank mapping, check and grow ext4, refuse anything else.
@@ -102,7 +111,7 @@ internal sealed partial class LuksVolumePipeline(
         LogMounted(logger, volume.DmName, volume.MountPoint);
     }
 
-    private async Task SetUpLuksAsync(VolumeTarget volume, string device, Passphrase passphrase, CancellationToken stopping)
+    private async Task SetUpLuksAsync(VolumeTarget volume, string device, Passphrase passphrase, List<string> warnings, CancellationToken stopping)
     {
         var cost = volumeOptions.Value.Cost;
 
@@ -142,10 +151,10 @@ internal sealed partial class LuksVolumePipeline(
         var slot = await kdf.RunAsync(() => cryptsetup.OpenAsync(device, header.Path, volume.DmName, passphrase, stopping));
         LogOpened(logger, volume.DmName, slot);
 
-        // 6. Drop every other keyslot of a pre-existing volume, best effort, going by the checked header.
+        // 6. Drop every other keyslot of a pre-existing volume, best effort, on the checked header.
         if (wasLuks)
         {
-            await RemoveOtherKeyslotsAsync(volume, device, header.Verdict.Keyslots, slot, passphrase);
+            await RemoveOtherKeyslotsAsync(volume, header, slot, passphrase, warnings);
         }
     }
 
@@ -172,43 +181,94 @@ internal sealed partial class LuksVolumePipeline(
     /// order, one KDF run each, and ignores priorities (cryptsetup 2.6.1). So the kills go in ascending
     /// order: when the bootstrap slot is the lowest (the usual case) each kill costs one KDF run, and the
     /// whole reopen costs 1 + k. The bootstrap slot is also marked preferred, so later opens try it first.
-    /// The bootstrap slot is never a victim, so an interruption at any point leaves it in place.
+    /// The kills change a private copy of the checked header, which <see cref="HeaderWriteBack"/> writes
+    /// back only if the device still holds what was checked. The bootstrap slot is never a victim, so a
+    /// power cut at any point leaves it in place. What fails here is reported as a warning: the volume is
+    /// usable, but a stale slot survived.
     /// </summary>
-    private async Task RemoveOtherKeyslotsAsync(VolumeTarget volume, string device, IReadOnlyList<int> slots, int keep, Passphrase passphrase)
+    private async Task RemoveOtherKeyslotsAsync(VolumeTarget volume, CheckedHeader header, int keep, Passphrase passphrase, List<string> warnings)
     {
+        var slots = header.Verdict.Keyslots;
         var stale = slots.Where(s => s != keep).Order().ToList();
         if (stale.Count == 0 || !slots.Contains(keep))
         {
             return;
         }
+        void Warn(string warning)
+        {
+            warnings.Add(warning);
+            LogCleanupFailed(logger, volume.DmName, warning);
+        }
+
+        WorkingHeader edit;
         try
         {
-            await cryptsetup.PreferSlotAsync(device, keep, CancellationToken.None);
+            edit = header.Edit();
         }
-        catch (ToolFailure failure)
+        catch (IOException ex)
         {
-            LogCleanupFailed(logger, volume.DmName, failure.Message, failure.Detail);
+            Warn($"stale key slots {string.Join(", ", stale)} were not removed: {ex.Message}");
+            return;
         }
-        foreach (var slot in stale)
+        using (edit)
         {
+            var changed = false;
             try
             {
-                await kdf.RunAsync(() => cryptsetup.KillSlotAsync(device, slot, passphrase, CancellationToken.None));
-                LogRemovedSlot(logger, volume.DmName, slot);
+                await cryptsetup.PreferSlotAsync(edit.Path, keep, CancellationToken.None);
+                changed = true;
             }
             catch (ToolFailure failure)
             {
-                LogCleanupFailed(logger, volume.DmName, failure.Message, failure.Detail);
+                Warn($"key slot {keep} was not made the preferred one: {failure.Message}: {failure.Detail}");
             }
+            var removed = new List<int>();
+            foreach (var slot in stale)
+            {
+                try
+                {
+                    await kdf.RunAsync(() => cryptsetup.KillSlotAsync(edit.Path, slot, passphrase, CancellationToken.None));
+                    removed.Add(slot);
+                    changed = true;
+                }
+                catch (ToolFailure failure)
+                {
+                    Warn($"stale key slot {slot} was not removed: {failure.Message}: {failure.Detail}");
+                }
+            }
+            if (!changed)
+            {
+                return;
+            }
+            try
+            {
+                await writeBack.CommitAsync(header, edit, CancellationToken.None);
+                foreach (var slot in removed)
+                {
+                    LogRemovedSlot(logger, volume.DmName, slot);
+                }
+            }
+            catch (VolumeOperationException failure)
+            {
+                Unwritten(failure.Message, failure.Detail);
+            }
+            catch (ToolFailure failure)
+            {
+                Unwritten(failure.Message, failure.Detail);
+            }
+
+            void Unwritten(string error, string? detail) => Warn(removed.Count > 0
+                ? $"stale key slots {string.Join(", ", removed)} were not removed: {error}: {detail}"
+                : $"key slot {keep} was not made the preferred one: {error}: {detail}");
         }
     }
 
     private string MapperPath(string dmName) => DeviceMapper.PathOf(deviceOptions.Value.DevRoot, dmName);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName} is already mounted at {MountPoint}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName} is already mounted at {MountPoint}, and the mapping is proven to be this volume")]
     private static partial void LogAlreadyMounted(ILogger logger, string dmName, string mountPoint);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName}: mapping already open, skipping LUKS setup")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName}: mapping already open and proven to be this volume, skipping LUKS setup")]
     private static partial void LogMappingExists(ILogger logger, string dmName);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName}: formatting blank device {Device} as LUKS2")]
@@ -229,8 +289,8 @@ internal sealed partial class LuksVolumePipeline(
     [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName}: removed stale key slot {Slot}")]
     private static partial void LogRemovedSlot(ILogger logger, string dmName, int slot);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Volume {DmName}: keyslot cleanup step failed (not fatal): {Error}: {Detail}")]
-    private static partial void LogCleanupFailed(ILogger logger, string dmName, string error, string detail);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Volume {DmName}: keyslot cleanup (not fatal): {Warning}")]
+    private static partial void LogCleanupFailed(ILogger logger, string dmName, string warning);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName}: no filesystem, running mkfs.ext4")]
     private static partial void LogMakingFileSystem(ILogger logger, string dmName);

@@ -11,6 +11,9 @@ internal sealed record VolumeOutcome(bool Ok, string? Error = null, string? Deta
 {
     public static readonly VolumeOutcome Success = new(true);
 
+    /// <summary>What went wrong without failing the volume, e.g. a stale keyslot that survived cleanup.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     public static VolumeOutcome Failure(string error, string? detail = null) => new(false, error, detail);
 }
 

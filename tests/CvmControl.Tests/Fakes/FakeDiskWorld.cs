@@ -1,72 +1,84 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Text;
 using CvmControl.OS;
 
 namespace CvmControl.Tests.Fakes;
 
 /// <summary>
-/// A process runner that simulates cryptsetup, blkid, e2fsprogs and mount over in-memory disks, with the
-/// behaviour documented in shared/notes/cryptsetup-facts.md (exit codes, "Key slot N unlocked.",
-/// unauthenticated luksKillSlot on empty stdin, keyslot try order). It records every call, so tests can
-/// assert on argv and stdin. Unit-test stand-in only: the real tools are proven in the VM scenarios.
+/// A process runner that simulates cryptsetup, blkid, e2fsprogs and mount over disks that are files, with
+/// the behaviour documented in shared/notes/cryptsetup-facts.md (exit codes, "Key slot N unlocked.",
+/// unauthenticated luksKillSlot on empty stdin, keyslot try order). A LUKS disk's header area lives in
+/// its file as a <see cref="FakeLuksImage"/>, so header copies, edits on copies and the daemon's own
+/// write-back are real bytes: what the daemon writes to a device is decoded the way cryptsetup would
+/// read it. It records every call, so tests can assert on argv and stdin. Unit-test stand-in only: the
+/// real tools are proven in the VM scenarios.
 /// </summary>
 internal sealed class FakeDiskWorld : IProcessRunner
 {
     private readonly Lock _gate = new();
+    private readonly Dictionary<string, byte[]> _lastImage = [];
+    private readonly Dictionary<string, byte[]> _lastState = [];
+    private int _concurrentKdf;
+    private uint _nextDisk;
 
-    public FakeDiskWorld(string devRoot, FakeMountTable mounts)
+    public FakeDiskWorld(string devRoot, FakeMountTable mounts, FakeBlockDevices blocks)
     {
         DevRoot = devRoot;
         Mounts = mounts;
+        Blocks = blocks;
         Directory.CreateDirectory(Path.Combine(devRoot, "mapper"));
     }
 
-    public sealed class Disk
+    public sealed class Disk(string path, DeviceNumber number)
     {
+        public string Path { get; } = path;
+
+        public DeviceNumber Number { get; } = number;
+
         public bool IsLuks { get; set; }
 
         /// <summary>What blkid -p prints for a non-LUKS signature (a foreign filesystem), or null for blank.</summary>
         public string? Signature { get; set; }
 
-        public SortedDictionary<int, string> Slots { get; } = [];
+        public FakeLuksImage.State Header { get; } = new();
 
-        public int? Preferred { get; set; }
+        public SortedDictionary<int, string> Slots => Header.Slots;
+
+        public int? Preferred
+        {
+            get => Header.Preferred;
+            set => Header.Preferred = value;
+        }
+
+        /// <summary>What a hostile host may have written into the segment (default: the honest cipher).</summary>
+        public string SegmentCipher
+        {
+            get => Header.SegmentCipher;
+            set => Header.SegmentCipher = value;
+        }
+
+        public bool Marker
+        {
+            get => Header.Marker;
+            set => Header.Marker = value;
+        }
+
+        public string Uuid => Header.Uuid;
 
         public string? FileSystem { get; set; }
 
         public int FsckExit { get; set; }
-
-        /// <summary>What a hostile host may have written into the segment (default: the honest cipher).</summary>
-        public string SegmentCipher { get; set; } = "aes-xts-plain64";
-
-        public bool Marker { get; set; }
     }
 
     /// <summary>Header copies made by luksHeaderBackup: file → the disk it came from.</summary>
     public ConcurrentDictionary<string, string> HeaderCopies { get; } = new();
 
-    /// <summary>LUKS2 JSON metadata shaped like cryptsetup 2.6.1's, for the disk's current state.</summary>
-    public static string MetadataOf(Disk disk)
-    {
-        var slots = string.Join(',', disk.Slots.Keys.Select(k =>
-            $"\"{k}\":{{\"type\":\"luks2\",\"key_size\":64,\"af\":{{\"type\":\"luks1\",\"stripes\":4000,\"hash\":\"sha256\"}}," +
-            $"\"area\":{{\"type\":\"raw\",\"offset\":\"{32768 + (k * 258048)}\",\"size\":\"258048\",\"encryption\":\"aes-xts-plain64\",\"key_size\":64}}," +
-            $"\"kdf\":{{\"type\":\"argon2id\",\"time\":4,\"memory\":32768,\"cpus\":2,\"salt\":\"c2FsdA==\"}}" +
-            (disk.Preferred == k ? ",\"priority\":2" : "") + "}"));
-        var bound = string.Join(',', disk.Slots.Keys.Select(k => $"\"{k}\""));
-        var tokens = disk.Marker ? "\"0\":{\"type\":\"cvm-control\",\"keyslots\":[],\"version\":1}" : "";
-        return "{\"keyslots\":{" + slots + "},\"tokens\":{" + tokens + "}," +
-            "\"segments\":{\"0\":{\"type\":\"crypt\",\"offset\":\"16777216\",\"size\":\"dynamic\",\"iv_tweak\":\"0\",\"encryption\":\"" + disk.SegmentCipher + "\",\"sector_size\":4096}}," +
-            "\"digests\":{\"0\":{\"type\":\"pbkdf2\",\"keyslots\":[" + bound + "],\"segments\":[\"0\"],\"hash\":\"sha256\",\"iterations\":1000,\"salt\":\"c2FsdA==\",\"digest\":\"ZGlnZXN0\"}}," +
-            "\"config\":{\"json_size\":\"12288\",\"keyslots_size\":\"16744448\"}}";
-    }
-
-    /// <summary>A device path or a header copy → its disk.</summary>
-    private Disk DiskOf(string path) => Disks.GetValueOrDefault(path) ?? Disks[HeaderCopies[path]];
-
     public string DevRoot { get; }
 
     public FakeMountTable Mounts { get; }
+
+    public FakeBlockDevices Blocks { get; }
 
     public ConcurrentDictionary<string, Disk> Disks { get; } = new();
 
@@ -77,13 +89,60 @@ internal sealed class FakeDiskWorld : IProcessRunner
 
     public int MaxConcurrentKdf { get; private set; }
 
-    private int _concurrentKdf;
+    /// <summary>Times a device's header area changed by a write the fake did not make: the daemon's own write-back.</summary>
+    public int DeviceWrites { get; private set; }
 
     public Func<ProcessSpec, ProcessResult?>? Override { get; set; }
 
     public TimeSpan KdfDelay { get; set; } = TimeSpan.Zero;
 
-    public Disk AddDisk(string device) => Disks[device] = new Disk();
+    public Disk AddDisk(string device)
+    {
+        lock (_gate)
+        {
+            var disk = Disks[device] = new Disk(device, new DeviceNumber(259, _nextDisk++));
+            Blocks.Nodes[device] = disk.Number;
+            _lastImage[device] = ReadArea(device);
+            return disk;
+        }
+    }
+
+    /// <summary>An attached EBS volume: its device node (a sparse file that reads as zeros, like a new volume) and the by-id link udev would make.</summary>
+    public Disk Attach(string volumeId, string node)
+    {
+        var device = Path.Combine(DevRoot, node);
+        using (var stream = File.Create(device))
+        {
+            stream.SetLength(64L * 1024 * 1024);
+        }
+        Directory.CreateDirectory(Path.Combine(DevRoot, "disk", "by-id"));
+        File.CreateSymbolicLink(Path.Combine(DevRoot, "disk", "by-id", "nvme-Amazon_Elastic_Block_Store_" + volumeId.Replace("-", "", StringComparison.Ordinal)), "../../" + node);
+        return AddDisk(device);
+    }
+
+    /// <summary>An open mapping of <paramref name="disk"/> named <paramref name="name"/>, as cryptsetup open leaves it.</summary>
+    public string Map(string name, Disk disk, string? uuid = null)
+    {
+        var mapper = Path.Combine(DevRoot, "mapper", name);
+        File.WriteAllText(mapper, disk.Path);
+        Blocks.AddMapping(mapper, name, uuid ?? CvmControl.Volumes.Luks.MappingProof.DmUuidOf(disk.Uuid, name), disk.Number);
+        return mapper;
+    }
+
+    /// <summary>The host rewrites bytes of a disk's header area, under the daemon.</summary>
+    public void HostWrites(Disk disk, long offset, ReadOnlySpan<byte> bytes)
+    {
+        lock (_gate)
+        {
+            Sync(disk);
+            using (var stream = new FileStream(disk.Path, FileMode.Open, FileAccess.Write))
+            {
+                stream.Position = offset;
+                stream.Write(bytes);
+            }
+            Load(disk, ReadArea(disk.Path));
+        }
+    }
 
     public IEnumerable<string[]> Argvs(string tool) =>
         Calls.Where(c => c.Spec.Executable == tool).Select(c => c.Spec.Arguments.ToArray());
@@ -129,6 +188,10 @@ internal sealed class FakeDiskWorld : IProcessRunner
 
     private ProcessResult Simulate(ProcessSpec spec, string stdin)
     {
+        foreach (var disk in Disks.Values)
+        {
+            Sync(disk);
+        }
         var a = spec.Arguments;
         switch (spec.Executable)
         {
@@ -167,7 +230,7 @@ internal sealed class FakeDiskWorld : IProcessRunner
             case "resize2fs":
                 return Result(0, "", "resize2fs 1.47.0\nThe filesystem is already 65536 (4k) blocks long.  Nothing to do!\n");
             case "mount":
-                Mounts.Mount(a[^1], a[^2]);
+                Mounts.Mount(a[^1], a[^2], Blocks.NumberOf(a[^2]));
                 return Result(0);
             default:
                 return Result(127, "", $"{spec.Executable}: not simulated");
@@ -186,73 +249,199 @@ internal sealed class FakeDiskWorld : IProcessRunner
                     disk.IsLuks = true;
                     disk.Signature = null;
                     disk.FileSystem = null;
-                    disk.Slots.Clear();
-                    disk.Slots[0] = stdin;
-                    disk.Marker = false;
+                    disk.Header.CopyFrom(new FakeLuksImage.State { Slots = { [0] = stdin } });
                     KdfRuns++;
+                    Store(disk);
                     return Result(0);
                 }
             case "luksHeaderBackup":
                 {
                     var file = a[2];
+                    var disk = Disks[a[^1]];
+                    if (!disk.IsLuks)
+                    {
+                        return Result(1, "", $"Device {a[^1]} is not a valid LUKS device.\n");
+                    }
                     if (File.Exists(file))
                     {
                         return Result(1, "", $"Requested header backup file {file} already exists.\n");
                     }
-                    File.WriteAllBytes(file, [(byte)'L', (byte)'U', (byte)'K', (byte)'S', 0xBA, 0xBE, 0x00, 0x02]);
+                    using (var stream = new FileStream(file, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead }))
+                    {
+                        stream.Write(ReadArea(disk.Path));
+                    }
                     HeaderCopies[file] = a[^1];
                     return Result(0);
                 }
+            case "luksDump":
+                return Edit(a[^1], MetadataOf);
             case "token":
-                Disks[a[^1]].Marker = stdin.Contains("\"cvm-control\"", StringComparison.Ordinal);
-                return Result(0);
-            case "open" when a.Contains("--test-passphrase"):
+                return Edit(a[^1], header =>
                 {
-                    var disk = DiskOf(a[^1]);
-                    return TryUnlock(disk, stdin, exclude: null) is int slot ? Result(0, $"Key slot {slot} unlocked.\nCommand successful.\n") : Result(2, "", "No key available with this passphrase.\n");
-                }
+                    header.Marker = stdin.Contains("\"cvm-control\"", StringComparison.Ordinal);
+                    return Result(0);
+                });
+            case "open" when a.Contains("--test-passphrase"):
+                return Edit(a[^1], header => TryUnlock(header, stdin, exclude: null) is int slot
+                    ? Result(0, $"Key slot {slot} unlocked.\nCommand successful.\n")
+                    : Result(2, "", "No key available with this passphrase.\n"));
             case "open":
                 {
-                    var disk = Disks[a[^2]];
-                    if (TryUnlock(disk, stdin, exclude: null) is not int slot)
+                    var device = a[^2];
+                    var name = a[^1];
+                    var headerPath = a.Contains("--header") ? a[a.ToList().IndexOf("--header") + 1] : device;
+                    return Edit(headerPath, header =>
                     {
-                        return Result(2, "", "No key available with this passphrase.\n");
-                    }
-                    File.WriteAllText(Path.Combine(DevRoot, "mapper", a[^1]), a[^2]);
-                    return Result(0, $"Key slot {slot} unlocked.\nCommand successful.\n");
+                        if (TryUnlock(header, stdin, exclude: null) is not int slot)
+                        {
+                            return Result(2, "", "No key available with this passphrase.\n");
+                        }
+                        Map(name, Disks[device], CvmControl.Volumes.Luks.MappingProof.DmUuidOf(header.Uuid, name));
+                        return Result(0, $"Key slot {slot} unlocked.\nCommand successful.\n");
+                    });
                 }
-            case "luksDump":
-                return Result(0, MetadataOf(DiskOf(a[^1])));
             case "config":
-                Disks[a[^1]].Preferred = int.Parse(a[a.ToList().IndexOf("--key-slot") + 1], System.Globalization.CultureInfo.InvariantCulture);
-                return Result(0);
-            case "luksKillSlot":
+                return Edit(a[^1], header =>
                 {
-                    var disk = Disks[a[^2]];
-                    var victim = int.Parse(a[^1], System.Globalization.CultureInfo.InvariantCulture);
-                    // The documented pitfall: an empty stdin skips authentication entirely.
-                    if (stdin.Length > 0 && TryUnlock(disk, stdin, exclude: victim, honourPriority: false) is null)
-                    {
-                        return Result(2, "", "No key available with this passphrase.\n");
-                    }
-                    disk.Slots.Remove(victim);
+                    header.Preferred = int.Parse(a[a.ToList().IndexOf("--key-slot") + 1], CultureInfo.InvariantCulture);
                     return Result(0);
-                }
-            case "luksAddKey":
+                });
+            case "luksKillSlot":
+                return Edit(a[^2], header =>
                 {
-                    var disk = Disks[a[^2]];
-                    if (TryUnlock(disk, stdin, exclude: null) is null)
+                    var victim = int.Parse(a[^1], CultureInfo.InvariantCulture);
+                    // The documented pitfall: an empty stdin skips authentication entirely.
+                    if (stdin.Length > 0 && TryUnlock(header, stdin, exclude: victim, honourPriority: false) is null)
                     {
                         return Result(2, "", "No key available with this passphrase.\n");
                     }
-                    var next = Enumerable.Range(0, 32).First(i => !disk.Slots.ContainsKey(i));
-                    disk.Slots[next] = File.ReadAllText(a[^1]);
+                    header.Slots.Remove(victim);
+                    return Result(0);
+                });
+            case "luksAddKey":
+                return Edit(a[^2], header =>
+                {
+                    if (TryUnlock(header, stdin, exclude: null) is null)
+                    {
+                        return Result(2, "", "No key available with this passphrase.\n");
+                    }
+                    var next = Enumerable.Range(0, FakeLuksImage.Slots).First(i => !header.Slots.ContainsKey(i));
+                    header.Slots[next] = File.ReadAllText(a[^1]);
                     KdfRuns++;
                     return Result(0);
-                }
+                });
             default:
                 return Result(1, "", $"cryptsetup {a[0]}: not simulated");
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on the header of a device or of a header copy, and saves what it
+    /// changed, with a new sequence number, where that header lives.
+    /// </summary>
+    private ProcessResult Edit(string path, Func<FakeLuksImage.State, ProcessResult> action)
+    {
+        if (Disks.TryGetValue(path, out var disk))
+        {
+            if (!disk.IsLuks)
+            {
+                return Result(1, "", $"Device {path} is not a valid LUKS device.\n");
+            }
+            var before = FakeLuksImage.Encode(disk.Header);
+            var result = action(disk.Header);
+            if (!FakeLuksImage.Encode(disk.Header).SequenceEqual(before))
+            {
+                disk.Header.Sequence++;
+            }
+            Store(disk);
+            return result;
+        }
+        if (!File.Exists(path) || FakeLuksImage.Decode(File.ReadAllBytes(path)) is not { } header)
+        {
+            return Result(1, "", $"Device {path} is not a valid LUKS device.\n");
+        }
+        var original = FakeLuksImage.Encode(header);
+        var outcome = action(header);
+        var changed = FakeLuksImage.Encode(header);
+        if (!changed.SequenceEqual(original))
+        {
+            header.Sequence++;
+            File.WriteAllBytes(path, FakeLuksImage.Encode(header));
+        }
+        return outcome;
+    }
+
+    /// <summary>
+    /// Brings a disk's object and its file into agreement before a command: bytes someone else wrote
+    /// (the daemon's write-back) are decoded into the object; otherwise the object (which tests set up and
+    /// change directly) is written to the file.
+    /// </summary>
+    private void Sync(Disk disk)
+    {
+        var current = ReadArea(disk.Path);
+        if (!current.AsSpan().SequenceEqual(_lastImage[disk.Path]))
+        {
+            DeviceWrites++;
+            Load(disk, current);
+        }
+        Store(disk);
+    }
+
+    private void Load(Disk disk, byte[] image)
+    {
+        if (FakeLuksImage.Decode(image) is { } header)
+        {
+            disk.IsLuks = true;
+            disk.Header.CopyFrom(header);
+            _lastState[disk.Path] = FakeLuksImage.Encode(disk.Header);
+        }
+        else
+        {
+            disk.IsLuks = false;
+        }
+        _lastImage[disk.Path] = image;
+    }
+
+    /// <summary>Writes the disk object to its file when the object changed since it was last written or read.</summary>
+    private void Store(Disk disk)
+    {
+        if (disk.IsLuks)
+        {
+            var state = FakeLuksImage.Encode(disk.Header);
+            if (!_lastState.TryGetValue(disk.Path, out var last) || !state.AsSpan().SequenceEqual(last))
+            {
+                using (var stream = new FileStream(disk.Path, FileMode.Open, FileAccess.Write))
+                {
+                    stream.Write(state);
+                }
+                _lastState[disk.Path] = state;
+            }
+        }
+        _lastImage[disk.Path] = ReadArea(disk.Path);
+    }
+
+    private static byte[] ReadArea(string path)
+    {
+        var area = new byte[FakeLuksImage.AreaSize];
+        using var stream = File.OpenRead(path);
+        stream.ReadAtLeast(area, area.Length, throwOnEndOfStream: false);
+        return area;
+    }
+
+    /// <summary>LUKS2 JSON metadata shaped like cryptsetup 2.6.1's, for a header's state, in the fake area's layout.</summary>
+    public static ProcessResult MetadataOf(FakeLuksImage.State header)
+    {
+        var slots = string.Join(',', header.Slots.Keys.Select(k =>
+            $"\"{k}\":{{\"type\":\"luks2\",\"key_size\":64,\"af\":{{\"type\":\"luks1\",\"stripes\":4000,\"hash\":\"sha256\"}}," +
+            $"\"area\":{{\"type\":\"raw\",\"offset\":\"{FakeLuksImage.KeyslotsStart + (k * FakeLuksImage.SlotAreaSize)}\",\"size\":\"{FakeLuksImage.SlotAreaSize}\",\"encryption\":\"aes-xts-plain64\",\"key_size\":64}}," +
+            $"\"kdf\":{{\"type\":\"argon2id\",\"time\":4,\"memory\":32768,\"cpus\":2,\"salt\":\"c2FsdA==\"}}" +
+            (header.Preferred == k ? ",\"priority\":2" : "") + "}"));
+        var bound = string.Join(',', header.Slots.Keys.Select(k => $"\"{k}\""));
+        var tokens = header.Marker ? "\"0\":{\"type\":\"cvm-control\",\"keyslots\":[],\"version\":1}" : "";
+        return Result(0, "{\"keyslots\":{" + slots + "},\"tokens\":{" + tokens + "}," +
+            "\"segments\":{\"0\":{\"type\":\"crypt\",\"offset\":\"" + FakeLuksImage.AreaSize + "\",\"size\":\"dynamic\",\"iv_tweak\":\"0\",\"encryption\":\"" + header.SegmentCipher + "\",\"sector_size\":4096}}," +
+            "\"digests\":{\"0\":{\"type\":\"pbkdf2\",\"keyslots\":[" + bound + "],\"segments\":[\"0\"],\"hash\":\"sha256\",\"iterations\":1000,\"salt\":\"c2FsdA==\",\"digest\":\"ZGlnZXN0\"}}," +
+            "\"config\":{\"json_size\":\"" + (FakeLuksImage.HeaderSize - 4096) + "\",\"keyslots_size\":\"" + (FakeLuksImage.AreaSize - FakeLuksImage.KeyslotsStart) + "\"}}");
     }
 
     /// <summary>
@@ -260,13 +449,13 @@ internal sealed class FakeDiskWorld : IProcessRunner
     /// order; luksKillSlot authenticates by trying the other slots in plain numeric order and ignores the
     /// priority (measured with cryptsetup 2.6.1 --debug on an image file).
     /// </summary>
-    private int? TryUnlock(Disk disk, string passphrase, int? exclude, bool honourPriority = true)
+    private int? TryUnlock(FakeLuksImage.State header, string passphrase, int? exclude, bool honourPriority = true)
     {
-        var order = disk.Slots.Keys.Where(k => k != exclude).OrderBy(k => honourPriority && k == disk.Preferred ? 0 : 1).ThenBy(k => k);
+        var order = header.Slots.Keys.Where(k => k != exclude).OrderBy(k => honourPriority && k == header.Preferred ? 0 : 1).ThenBy(k => k);
         foreach (var slot in order)
         {
             KdfRuns++;
-            if (disk.Slots[slot] == passphrase)
+            if (passphrase.Length > 0 && header.Slots[slot] == passphrase)
             {
                 return slot;
             }

@@ -7,7 +7,7 @@ internal sealed class FakeMountTable : IMountTable
 {
     public ConcurrentDictionary<string, MountEntry> Mounted { get; } = new();
 
-    public void Mount(string mountPoint, string source = "/dev/mapper/x") => Mounted[mountPoint] = new MountEntry(mountPoint, "ext4", source);
+    public void Mount(string mountPoint, string source = "/dev/mapper/x", DeviceNumber? device = null) => Mounted[mountPoint] = new MountEntry(mountPoint, "ext4", source, device);
 
     public MountEntry? Find(string mountPoint) => Mounted.TryGetValue(mountPoint, out var entry) ? entry : null;
 

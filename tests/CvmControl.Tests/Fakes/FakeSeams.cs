@@ -11,12 +11,16 @@ namespace CvmControl.Tests.Fakes;
 /// <summary>Puts the fakes behind every seam to the machine: volumes, power, mounts, configfs-tsm and the root that platform detection reads.</summary>
 internal static class FakeSeams
 {
-    public static void Replace(IServiceCollection services, FakeVolumeBackend volumes, IPowerControl power, IMountTable mounts, ITsmFileSystem tsm, string machineRoot)
+    /// <param name="volumes">The volume layer; null keeps the real pipeline and rotator (whose own seams the caller replaces).</param>
+    public static void Replace(IServiceCollection services, FakeVolumeBackend? volumes, IPowerControl power, IMountTable mounts, ITsmFileSystem tsm, string machineRoot)
     {
-        services.RemoveAll<IVolumePipeline>();
-        services.RemoveAll<IPassphraseRotator>();
-        services.AddSingleton<IVolumePipeline>(volumes);
-        services.AddSingleton<IPassphraseRotator>(volumes);
+        if (volumes is not null)
+        {
+            services.RemoveAll<IVolumePipeline>();
+            services.RemoveAll<IPassphraseRotator>();
+            services.AddSingleton<IVolumePipeline>(volumes);
+            services.AddSingleton<IPassphraseRotator>(volumes);
+        }
         services.RemoveAll<IPowerControl>();
         services.AddSingleton(power);
         services.RemoveAll<IMountTable>();

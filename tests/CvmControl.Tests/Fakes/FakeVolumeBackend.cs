@@ -33,6 +33,11 @@ internal sealed class FakeVolumeBackend : IVolumePipeline, IPassphraseRotator
 
     public void Succeed(string dmName) => _failures.TryRemove(dmName, out _);
 
+    private readonly ConcurrentDictionary<string, string[]> _warnings = new();
+
+    /// <summary>The volume's bootstrap succeeds, with these warnings.</summary>
+    public void Warn(string dmName, params string[] warnings) => _warnings[dmName] = warnings;
+
     /// <summary>Passphrases that open the volume (the bootstrap passphrase is added on bootstrap).</summary>
     public void Opens(string dmName, string passphrase) => _passphrases.GetOrAdd(dmName, _ => []).Add(passphrase);
 
@@ -62,7 +67,7 @@ internal sealed class FakeVolumeBackend : IVolumePipeline, IPassphraseRotator
         }
         BootstrappedWith[volume.DmName] = passphrase.Value;
         Opens(volume.DmName, passphrase.Value);
-        return VolumeOutcome.Success;
+        return _warnings.TryGetValue(volume.DmName, out var warnings) ? VolumeOutcome.Success with { Warnings = warnings } : VolumeOutcome.Success;
     }
 
     public async Task<PassphraseCheck> CheckAsync(VolumeTarget volume, Passphrase passphrase, CancellationToken cancellationToken)

@@ -122,6 +122,28 @@ public sealed class BootstrapEndpointTests : IDisposable
     }
 
     [Fact]
+    public async Task A_completed_bootstrap_has_no_volumes_in_its_answer_when_nothing_went_wrong()
+    {
+        await (await _client.PostJson("/api/v1/bootstrap", ApiClient.TwoVolumes)).ShouldBe(HttpStatusCode.Accepted);
+        await _client.WaitForOperation("/api/v1/bootstrap");
+
+        (await (await _client.Get("/api/v1/bootstrap")).Content.ReadAsStringAsync()).Should().Be("{\"status\":\"completed\"}");
+    }
+
+    [Fact]
+    public async Task A_stale_keyslot_that_survived_cleanup_is_a_warning_on_an_ok_volume_and_secrets_are_scrubbed()
+    {
+        _factory.Volumes.Warn("data", "stale key slot 1 was not removed: luksKillSlot failed: pass-data? (exit code 5)");
+        await (await _client.PostJson("/api/v1/bootstrap", ApiClient.TwoVolumes)).ShouldBe(HttpStatusCode.Accepted);
+        await _client.WaitForOperation("/api/v1/bootstrap");
+
+        var body = await (await _client.Get("/api/v1/bootstrap")).Content.ReadAsStringAsync();
+
+        body.Should().Be("""{"status":"completed","volumes":{"data":{"status":"ok","warnings":["stale key slot 1 was not removed: luksKillSlot failed: [REDACTED]? (exit code 5)"]},"logs":{"status":"ok"}}}""");
+        (await _client.DaemonStatus()).Should().Be(ApiStatus.Ready);
+    }
+
+    [Fact]
     public async Task Files_are_written_only_after_every_volume_is_up()
     {
         _factory.Volumes.Hold("data");

@@ -1,8 +1,12 @@
 using CvmControl.Attestation.Evidence;
 using CvmControl.Cli;
 using CvmControl.Hosting;
+using CvmControl.OS;
 using CvmControl.Provisioning;
 using CvmControl.Tests.Fakes;
+using CvmControl.Tools;
+using CvmControl.Volumes;
+using CvmControl.Volumes.Devices;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -42,6 +46,17 @@ internal sealed class CvmControlFactory : WebApplicationFactory<Program>
     /// <summary>The root the platform detector reads /proc and /dev under; empty unless <c>arrange</c> fills it.</summary>
     public FakeRoot Root { get; } = new();
 
+    /// <summary>
+    /// When set in <c>arrange</c>, the real LUKS2 pipeline and rotator run over <see cref="Disks"/>, simulated
+    /// disks for the volume ids of <see cref="ApiClient.TwoVolumes"/>, instead of <see cref="Volumes"/>.
+    /// </summary>
+    public bool RealVolumes { get; set; }
+
+    /// <summary>With <see cref="RealVolumes"/>: the simulated disks and tools.</summary>
+    public FakeDiskWorld? Disks { get; private set; }
+
+    private readonly TempDir _machine = new();
+
     /// <summary>When set in <c>arrange</c>, replaces the configfs-tsm provider altogether.</summary>
     public IAttestationProvider? Provider { get; set; }
 
@@ -62,7 +77,24 @@ internal sealed class CvmControlFactory : WebApplicationFactory<Program>
             var services = b.Services;
             services.RemoveAll<RunDirectory>();
             services.AddSingleton(new RunDirectory(RunDir.Path));
-            FakeSeams.Replace(services, Volumes, Power, Mounts, Tsm, Root.Path);
+            FakeSeams.Replace(services, RealVolumes ? null : Volumes, Power, Mounts, Tsm, Root.Path);
+            if (RealVolumes)
+            {
+                var blocks = new FakeBlockDevices();
+                Disks = new FakeDiskWorld(_machine.Combine("dev"), Mounts, blocks);
+                Disks.Attach("vol-0aaa111", "nvme1n1");
+                Disks.Attach("vol-0bbb222", "nvme2n1");
+                services.RemoveAll<IProcessRunner>();
+                services.AddSingleton<IProcessRunner>(Disks);
+                services.RemoveAll<IBlockDevices>();
+                services.AddSingleton<IBlockDevices>(blocks);
+                services.Configure<DeviceOptions>(o =>
+                {
+                    o.DevRoot = _machine.Combine("dev");
+                    o.SysRoot = _machine.Combine("sys");
+                });
+                services.Configure<VolumeOptions>(o => o.Cost = new LuksCost(32768, 100));
+            }
             if (Provider is not null)
             {
                 services.RemoveAll<IAttestationProvider>();
@@ -80,6 +112,7 @@ internal sealed class CvmControlFactory : WebApplicationFactory<Program>
         {
             RunDir.Dispose();
             Root.Dispose();
+            _machine.Dispose();
         }
     }
 }

@@ -42,7 +42,24 @@ public sealed class PassphraseEndpointTests : IDisposable
         view.Status.Should().Be(ApiStatus.Completed);
         view.Volumes!["data"].Status.Should().Be(ApiStatus.Ok);
         _factory.Volumes.Unlocks("data", "new-data").Should().BeTrue();
-        _factory.Volumes.Unlocks("data", "pass-data").Should().BeTrue("the old keyslot is kept");
+    }
+
+    [Fact]
+    public async Task Rotation_through_the_real_rotator_keeps_the_old_keyslot_on_the_device()
+    {
+        using var factory = new CvmControlFactory(f => f.RealVolumes = true);
+        using var client = factory.CreateClient();
+        await (await client.PostJson("/api/v1/bootstrap", ApiClient.TwoVolumes)).ShouldBe(HttpStatusCode.Accepted);
+        (await client.WaitForOperation("/api/v1/bootstrap")).Status.Should().Be(ApiStatus.Completed);
+
+        await (await client.PostJson("/api/v1/passphrase", Rotate)).ShouldBe(HttpStatusCode.Accepted);
+        var view = await client.WaitForOperation("/api/v1/passphrase");
+
+        view.Status.Should().Be(ApiStatus.Completed, view.Volumes?["data"].Detail);
+        // The disk's header as cryptsetup would read it from the device's bytes.
+        var data = factory.Disks!.Disks.Values.Single(d => d.Path.EndsWith("nvme1n1", StringComparison.Ordinal));
+        data.Slots.Should().Equal(new Dictionary<int, string> { [0] = "pass-data", [1] = "new-data" }, "the old keyslot is kept");
+        factory.Disks.Argvs("cryptsetup").Should().NotContain(a => a[0] == "luksKillSlot" || a[0] == "luksRemoveKey");
     }
 
     [Fact]

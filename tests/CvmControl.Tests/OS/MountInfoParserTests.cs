@@ -22,7 +22,8 @@ public sealed class MountInfoParserTests : IDisposable
         var entries = MountInfoParser.Parse(Sample);
 
         entries.Should().HaveCount(6);
-        entries[2].Should().Be(new MountEntry("/data", "ext4", "/dev/mapper/data"));
+        entries[2].Should().Be(new MountEntry("/data", "ext4", "/dev/mapper/data", new DeviceNumber(253, 0)));
+        entries[1].Device.Should().Be(new DeviceNumber(0, 33), "field 3 is the filesystem's device, whatever its source says");
     }
 
     [Fact]

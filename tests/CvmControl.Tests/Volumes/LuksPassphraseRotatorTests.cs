@@ -1,5 +1,7 @@
 using CvmControl.OS;
+using CvmControl.Tests.Fakes;
 using CvmControl.Volumes;
+using CvmControl.Volumes.Luks;
 
 namespace CvmControl.Tests.Volumes;
 
@@ -31,12 +33,105 @@ public sealed class LuksPassphraseRotatorTests : IDisposable
         var outcome = await _h.Rotator.AddPassphraseAsync(Target, new Passphrase("old pass"), new Passphrase("new pass"), CancellationToken.None);
 
         outcome.Should().Be(VolumeOutcome.Success);
+        // Read back from the device's bytes, as cryptsetup would read them.
         _disk.Slots.Should().Equal(new Dictionary<int, string> { [0] = "old pass", [1] = "new pass" });
+        _h.World.DeviceWrites.Should().Be(1, "one write-back of the changed header");
         var add = _h.World.Calls.Single(c => c.Spec.Arguments[0] == "luksAddKey");
         add.Stdin.Should().Be("old pass");
         add.Spec.Arguments.Should().NotContain(a => a.Contains("pass", StringComparison.Ordinal) && !a.StartsWith('/') && !a.StartsWith("--", StringComparison.Ordinal));
-        _h.World.Calls.Last().Spec.Arguments.Should().Contain("--test-passphrase");
-        _h.World.Calls.Last().Stdin.Should().Be("new pass");
+        var test = _h.World.Calls.Single(c => c.Spec.Arguments.Contains("--test-passphrase"));
+        test.Stdin.Should().Be("new pass");
+        test.Spec.Arguments[^1].Should().Be(add.Spec.Arguments[^2], "the new passphrase is proven on the very copy it was added to");
+    }
+
+    [Fact]
+    public async Task The_key_is_added_to_a_copy_of_the_checked_header_never_to_the_device()
+    {
+        await _h.Rotator.AddPassphraseAsync(Target, new Passphrase("old pass"), new Passphrase("new pass"), CancellationToken.None);
+
+        var keys = _h.Root.Combine("run", "keys");
+        var changes = _h.World.Argvs("cryptsetup").Where(a => a[0] is "luksAddKey" or "luksKillSlot" or "config" or "token").ToList();
+        changes.Should().ContainSingle().Which[^2].Should().StartWith(keys + "/edit-");
+        _h.World.Argvs("cryptsetup").Should().NotContain(a => a[0] != "luksHeaderBackup" && a.Contains(_disk.Path));
+        Directory.EnumerateFileSystemEntries(keys).Should().BeEmpty("copies and key files are deleted");
+    }
+
+    [Fact]
+    public async Task A_header_the_host_changes_between_check_and_act_is_refused_and_nothing_is_written()
+    {
+        // While the key is being added to the copy, the host rewrites one byte of the device's header area.
+        _h.World.Override = spec =>
+        {
+            if (spec.Arguments[0] == "luksAddKey")
+            {
+                _h.World.HostWrites(_disk, FakeLuksImage.HeaderSize + 4096 + 2000, [0x20]);
+            }
+            return null;
+        };
+
+        var outcome = await _h.Rotator.AddPassphraseAsync(Target, new Passphrase("old pass"), new Passphrase("new pass"), CancellationToken.None);
+
+        outcome.Error.Should().Be(HeaderWriteBack.Changed);
+        outcome.Detail.Should().Be($"{_disk.Path}: its header area no longer matches the copy that was checked; nothing was written");
+        _h.World.DeviceWrites.Should().Be(0);
+        _disk.Slots.Should().Equal(new Dictionary<int, string> { [0] = "old pass" });
+    }
+
+    [Fact]
+    public async Task A_changed_copy_that_fails_the_policy_is_never_written()
+    {
+        // The copy comes back from luksAddKey with a null-cipher segment (a compromised tool, or a host
+        // that got at the tmpfs): the daemon checks what it is about to write, too.
+        _h.World.Override = spec =>
+        {
+            if (spec.Arguments[0] == "luksAddKey")
+            {
+                var copy = spec.Arguments[^2];
+                var header = FakeLuksImage.Decode(File.ReadAllBytes(copy))!;
+                header.SegmentCipher = "cipher_null-ecb";
+                File.WriteAllBytes(copy, FakeLuksImage.Encode(header));
+            }
+            return null;
+        };
+
+        var outcome = await _h.Rotator.AddPassphraseAsync(Target, new Passphrase("old pass"), new Passphrase("new pass"), CancellationToken.None);
+
+        outcome.Error.Should().Be("LUKS2 header rejected");
+        outcome.Detail.Should().StartWith("the changed header would not pass the policy, so nothing was written: segments.0.encryption");
+        _h.World.DeviceWrites.Should().Be(0);
+        _disk.SegmentCipher.Should().Be("aes-xts-plain64");
+    }
+
+    [Fact]
+    public async Task A_new_passphrase_that_does_not_open_the_changed_copy_is_never_written()
+    {
+        _h.World.Override = spec => spec.Arguments.Contains("--test-passphrase") ? new CvmControl.OS.ProcessResult(2, "", "No key available with this passphrase.", TimeSpan.Zero) : null;
+
+        var outcome = await _h.Rotator.AddPassphraseAsync(Target, new Passphrase("old pass"), new Passphrase("new pass"), CancellationToken.None);
+
+        outcome.Error.Should().Be("new passphrase does not open the volume");
+        _h.World.DeviceWrites.Should().Be(0);
+        _disk.Slots.Should().HaveCount(1);
+    }
+
+    [Fact]
+    public async Task A_write_back_that_does_not_read_back_is_reported()
+    {
+        // The third header copy is the read-back after writing; the host changes the header just before it.
+        var backups = 0;
+        _h.World.Override = spec =>
+        {
+            if (spec.Arguments[0] == "luksHeaderBackup" && ++backups == 3)
+            {
+                _h.World.HostWrites(_disk, FakeLuksImage.HeaderSize + 4096 + 2000, [0x20]);
+            }
+            return null;
+        };
+
+        var outcome = await _h.Rotator.AddPassphraseAsync(Target, new Passphrase("old pass"), new Passphrase("new pass"), CancellationToken.None);
+
+        outcome.Error.Should().Be(HeaderWriteBack.Unverified);
+        _disk.Slots.Should().ContainKey(0, "whatever happened, the old keyslot is there");
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using CvmControl.OS;
 using CvmControl.Tests.Fakes;
 using CvmControl.Volumes;
+using CvmControl.Volumes.Luks;
 
 namespace CvmControl.Tests.Volumes;
 
@@ -149,6 +150,32 @@ public sealed class LuksVolumePipelineTests : IDisposable
         var kills = _h.World.Calls.Where(c => c.Spec.Arguments[0] == "luksKillSlot").ToList();
         kills.Select(k => k.Spec.Arguments[^1]).Should().Equal("0", "2", "5");
         kills.Should().OnlyContain(k => k.Stdin == Pass.Value, "an empty stdin would remove slots unauthenticated");
+        kills.Select(k => k.Spec.Arguments[^2]).Distinct().Should().ContainSingle().Which.Should().StartWith(_h.Root.Combine("run", "keys", "edit-"),
+            "the kills change a copy of the checked header, never the device");
+        _h.World.DeviceWrites.Should().Be(1, "one verified write-back");
+    }
+
+    [Fact]
+    public async Task A_header_the_host_changes_during_cleanup_is_left_alone_and_the_volume_is_ok_with_a_warning()
+    {
+        var disk = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value, [1] = "stale 1", [2] = "stale 2" });
+        _h.World.Override = spec =>
+        {
+            if (spec.Arguments[0] == "luksKillSlot" && spec.Arguments[^1] == "2")
+            {
+                _h.World.HostWrites(disk, FakeLuksImage.HeaderSize + 4096 + 2000, [0x20]);
+            }
+            return null;
+        };
+
+        var outcome = await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None);
+
+        outcome.Ok.Should().BeTrue();
+        outcome.Warnings.Should().Equal(
+            $"stale key slots 1, 2 were not removed: {HeaderWriteBack.Changed}: {disk.Path}: its header area no longer matches the copy that was checked; nothing was written");
+        _h.World.DeviceWrites.Should().Be(0);
+        disk.Slots.Keys.Should().Equal(0, 1, 2);
+        _h.Mounts.Find(_h.Target("data", "vol-0aaa111").MountPoint).Should().NotBeNull("the volume is still set up");
     }
 
     [Fact]
@@ -178,12 +205,29 @@ public sealed class LuksVolumePipelineTests : IDisposable
     }
 
     [Fact]
-    public async Task A_failed_slot_removal_is_logged_not_fatal()
+    public async Task A_failed_slot_removal_keeps_the_volume_ok_and_reports_the_surviving_slot_as_a_warning()
     {
-        var disk = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value, [1] = "stale" }, fileSystem: null);
-        _h.World.Override = spec => spec.Arguments[0] == "luksKillSlot" ? new CvmControl.OS.ProcessResult(5, "", "Device busy.", TimeSpan.Zero) : null;
+        var disk = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value, [1] = "stale", [2] = "stale too" }, fileSystem: null);
+        _h.World.Override = spec => spec.Arguments[0] == "luksKillSlot" && spec.Arguments[^1] == "1"
+            ? new CvmControl.OS.ProcessResult(5, "", "Device busy.", TimeSpan.Zero)
+            : null;
 
-        (await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None)).Ok.Should().BeTrue();
+        var outcome = await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None);
+
+        outcome.Ok.Should().BeTrue();
+        outcome.Warnings.Should().Equal("stale key slot 1 was not removed: luksKillSlot failed: Device busy. (exit code 5)");
+        disk.Slots.Keys.Should().Equal(0, 1);
+    }
+
+    [Fact]
+    public async Task A_clean_reopen_has_no_warnings()
+    {
+        ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value, [1] = "stale" });
+
+        var outcome = await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None);
+
+        outcome.Should().Be(VolumeOutcome.Success);
+        outcome.Warnings.Should().BeEmpty();
     }
 
     [Fact]
@@ -197,15 +241,153 @@ public sealed class LuksVolumePipelineTests : IDisposable
         disk.Slots.Should().ContainKey(0);
     }
 
-    [Fact]
-    public async Task Already_mounted_from_its_mapping_is_done_without_touching_anything()
+    /// <summary>vol-0aaa111 as LUKS with <see cref="Pass"/> in slot 0, open as "data" and, optionally, mounted from that mapping.</summary>
+    private (FakeDiskWorld.Disk Disk, VolumeTarget Target) AlreadyOpen(bool mounted)
     {
+        var disk = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value });
         var target = _h.Target("data", "vol-0aaa111");
-        _h.Mounts.Mount(target.MountPoint, _h.Mapper("data"));
+        var mapper = _h.World.Map("data", disk);
+        if (mounted)
+        {
+            _h.Mounts.Mount(target.MountPoint, mapper, _h.Blocks.NumberOf(mapper));
+        }
+        return (disk, target);
+    }
+
+    /// <summary>The calls a proof of an existing mapping makes: copy and check the header, test the passphrase on the copy.</summary>
+    private static readonly string[] ProofOnly = ["luksHeaderBackup", "luksDump", "open"];
+
+    [Fact]
+    public async Task Already_mounted_from_its_mapping_is_ok_once_the_passphrase_opens_its_header_and_nothing_changes()
+    {
+        var (_, target) = AlreadyOpen(mounted: true);
+
+        (await _h.Pipeline.BootstrapAsync(target, Pass, CancellationToken.None)).Should().Be(VolumeOutcome.Success);
+
+        _h.World.Calls.Select(c => c.Spec.Executable).Should().OnlyContain(tool => tool == "cryptsetup");
+        _h.World.Argvs("cryptsetup").Select(a => a[0]).Should().Equal(ProofOnly);
+        _h.World.Argvs("cryptsetup").Last().Should().Contain("--test-passphrase");
+        _h.World.DeviceWrites.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Already_mounted_with_a_wrong_passphrase_is_an_error_that_changes_nothing()
+    {
+        var (disk, target) = AlreadyOpen(mounted: true);
+
+        var outcome = await _h.Pipeline.BootstrapAsync(target, new Passphrase("not the owner"), CancellationToken.None);
+
+        outcome.Error.Should().Be(MappingProof.WrongPassphrase);
+        outcome.Detail.Should().Be($"{_h.Mapper("data")} is already open, and the passphrase opens no keyslot of the LUKS2 header of {disk.Path}");
+        _h.World.Argvs("cryptsetup").Select(a => a[0]).Should().Equal(ProofOnly);
+        _h.Mounts.Find(target.MountPoint).Should().NotBeNull("the mount is left as it was");
+        _h.World.DeviceWrites.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Open_mapping_with_a_wrong_passphrase_is_an_error_that_runs_no_filesystem_tool()
+    {
+        var (_, target) = AlreadyOpen(mounted: false);
+
+        var outcome = await _h.Pipeline.BootstrapAsync(target, new Passphrase("not the owner"), CancellationToken.None);
+
+        outcome.Error.Should().Be(MappingProof.WrongPassphrase);
+        _h.World.Calls.Select(c => c.Spec.Executable).Should().OnlyContain(tool => tool == "cryptsetup");
+        _h.Mounts.Find(target.MountPoint).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Open_mapping_is_proven_then_goes_to_the_filesystem()
+    {
+        var (disk, target) = AlreadyOpen(mounted: false);
+        disk.FileSystem = "ext4";
 
         (await _h.Pipeline.BootstrapAsync(target, Pass, CancellationToken.None)).Ok.Should().BeTrue();
 
+        _h.World.Argvs("cryptsetup").Select(a => a[0]).Should().Equal(ProofOnly, "no format, no open, no keyslot change");
+        _h.World.Argvs("e2fsck").Should().ContainSingle();
+        _h.Mounts.Find(target.MountPoint)!.Device.Should().Be(_h.Blocks.NumberOf(_h.Mapper("data")));
+    }
+
+    [Fact]
+    public async Task A_mapping_of_another_device_under_this_dm_name_is_refused_before_any_kdf()
+    {
+        ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value });
+        var other = _h.Attach("vol-0bbb222", "nvme2n1");
+        other.IsLuks = true;
+        other.Slots[0] = Pass.Value;
+        _h.World.Map("data", other);
+        var target = _h.Target("data", "vol-0aaa111");
+
+        var outcome = await _h.Pipeline.BootstrapAsync(target, Pass, CancellationToken.None);
+
+        outcome.Error.Should().Be(MappingProof.NotThisVolume);
+        outcome.Detail.Should().Be($"{_h.Mapper("data")} sits on {other.Number}, but volume vol-0aaa111 is {_h.Root.Combine("dev", "nvme1n1")} (259:0)");
+        _h.World.KdfRuns.Should().Be(0);
         _h.World.Calls.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_mapping_whose_uuid_is_not_the_headers_is_refused()
+    {
+        var disk = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value });
+        _h.World.Map("data", disk, uuid: MappingProof.DmUuidOf("11111111-2222-4333-8444-555555555555", "data"));
+
+        var outcome = await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None);
+
+        outcome.Error.Should().Be(MappingProof.NotThisVolume);
+        outcome.Detail.Should().Contain("CRYPT-LUKS2-11111111222243338444555555555555-data").And.Contain(MappingProof.DmUuidOf(disk.Uuid, "data"));
+        _h.World.KdfRuns.Should().Be(0, "the passphrase is not tried on a mapping that is not this header's");
+    }
+
+    [Fact]
+    public async Task A_mapper_path_that_is_not_a_block_device_is_refused()
+    {
+        ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value });
+        File.WriteAllText(_h.Mapper("data"), "planted");
+
+        var outcome = await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None);
+
+        outcome.Should().Be(VolumeOutcome.Failure(MappingProof.NotThisVolume, $"{_h.Mapper("data")} is not a block device"));
+    }
+
+    [Fact]
+    public async Task A_mapper_node_of_another_mapping_is_refused()
+    {
+        var disk = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value });
+        var other = _h.World.Map("other", disk);
+        File.Copy(other, _h.Mapper("data"));
+        _h.Blocks.Nodes[_h.Mapper("data")] = _h.Blocks.NumberOf(other)!.Value;
+
+        var outcome = await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None);
+
+        outcome.Error.Should().Be(MappingProof.NotThisVolume);
+        outcome.Detail.Should().EndWith("is the mapping \"other\"");
+    }
+
+    [Fact]
+    public async Task A_mount_that_is_not_on_the_mapping_is_refused_even_when_its_source_reads_right()
+    {
+        var (_, target) = AlreadyOpen(mounted: false);
+        _h.Mounts.Mount(target.MountPoint, _h.Mapper("data"), new CvmControl.OS.DeviceNumber(8, 1));
+
+        var outcome = await _h.Pipeline.BootstrapAsync(target, Pass, CancellationToken.None);
+
+        outcome.Error.Should().Be(MappingProof.NotThisVolume);
+        outcome.Detail.Should().Be($"{target.MountPoint} is mounted from device 8:1, but {_h.Mapper("data")} is {_h.Blocks.NumberOf(_h.Mapper("data"))}");
+        _h.World.KdfRuns.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task An_open_mapping_over_a_forged_header_is_refused()
+    {
+        var (disk, target) = AlreadyOpen(mounted: true);
+        disk.SegmentCipher = "cipher_null-ecb";
+
+        var outcome = await _h.Pipeline.BootstrapAsync(target, Pass, CancellationToken.None);
+
+        outcome.Error.Should().Be("LUKS2 header rejected");
+        _h.World.KdfRuns.Should().Be(0);
     }
 
     [Fact]
@@ -219,20 +401,6 @@ public sealed class LuksVolumePipelineTests : IDisposable
         outcome.Error.Should().Be("mount point is in use");
         outcome.Detail.Should().Contain("/dev/sdb1");
         _h.World.Calls.Should().BeEmpty();
-    }
-
-    [Fact]
-    public async Task Open_mapping_skips_luks_setup_and_goes_to_the_filesystem()
-    {
-        var disk = _h.Attach("vol-0aaa111", "nvme1n1");
-        disk.IsLuks = true;
-        disk.FileSystem = "ext4";
-        File.WriteAllText(_h.Mapper("data"), _h.Root.Combine("dev", "nvme1n1"));
-
-        (await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None)).Ok.Should().BeTrue();
-
-        _h.World.Argvs("cryptsetup").Should().BeEmpty();
-        _h.World.Argvs("e2fsck").Should().ContainSingle();
     }
 
     [Fact]

@@ -15,7 +15,8 @@ internal sealed class PipelineHarness : IDisposable
     {
         Root = new TempDir();
         Mounts = new FakeMountTable();
-        World = new FakeDiskWorld(Root.Combine("dev"), Mounts);
+        Blocks = new FakeBlockDevices();
+        World = new FakeDiskWorld(Root.Combine("dev"), Mounts, Blocks);
         Kdf = new KdfGate(kdfSlots);
         Directory.CreateDirectory(Root.Combine("dev", "disk", "by-id"));
         var deviceOptions = Options.Create(new DeviceOptions { DevRoot = Root.Combine("dev"), SysRoot = Root.Combine("sys"), Timeout = TimeSpan.FromMilliseconds(300), PollInterval = TimeSpan.FromMilliseconds(50) });
@@ -24,9 +25,11 @@ internal sealed class PipelineHarness : IDisposable
         var cryptsetup = new Cryptsetup(World);
         var keys = new KeyDirectory(volumeOptions, Mounts);
         var headers = new HeaderGuard(cryptsetup, keys);
+        var writeBack = new HeaderWriteBack(headers, NullLogger<HeaderWriteBack>.Instance);
         Pipeline = new LuksVolumePipeline(Resolver, cryptsetup, new Blkid(World), new E2fsprogs(World), new Mounter(World), Mounts, Kdf,
-            headers, new BlankCheck(deviceOptions), TimeProvider.System, volumeOptions, deviceOptions, NullLogger<LuksVolumePipeline>.Instance);
-        Rotator = new LuksPassphraseRotator(Resolver, cryptsetup, Kdf, keys, headers, volumeOptions, NullLogger<LuksPassphraseRotator>.Instance);
+            headers, writeBack, new MappingProof(Blocks, headers, cryptsetup, Kdf), new BlankCheck(deviceOptions), TimeProvider.System,
+            volumeOptions, deviceOptions, NullLogger<LuksVolumePipeline>.Instance);
+        Rotator = new LuksPassphraseRotator(Resolver, cryptsetup, Kdf, keys, headers, writeBack, volumeOptions, NullLogger<LuksPassphraseRotator>.Instance);
     }
 
     public TempDir Root { get; }
@@ -34,6 +37,8 @@ internal sealed class PipelineHarness : IDisposable
     public FakeMountTable Mounts { get; }
 
     public FakeDiskWorld World { get; }
+
+    public FakeBlockDevices Blocks { get; }
 
     public KdfGate Kdf { get; }
 
@@ -46,16 +51,7 @@ internal sealed class PipelineHarness : IDisposable
     public string Mapper(string dm) => Root.Combine("dev", "mapper", dm);
 
     /// <summary>An attached EBS volume: its device node and the by-id link udev would make.</summary>
-    public FakeDiskWorld.Disk Attach(string volumeId, string node)
-    {
-        var device = Root.Combine("dev", node);
-        using (var stream = File.Create(device))
-        {
-            stream.SetLength(64L * 1024 * 1024); // sparse: reads as zeros, like a new EBS volume
-        }
-        File.CreateSymbolicLink(Root.Combine("dev", "disk", "by-id", "nvme-Amazon_Elastic_Block_Store_" + AwsNvmeDeviceResolver.SerialOf(volumeId)), "../../" + node);
-        return World.AddDisk(device);
-    }
+    public FakeDiskWorld.Disk Attach(string volumeId, string node) => World.Attach(volumeId, node);
 
     public VolumeTarget Target(string dm, string volumeId) => new(dm, volumeId, Root.Combine("mnt", dm));
 

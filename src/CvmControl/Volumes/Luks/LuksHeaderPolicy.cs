@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Text.Json;
 using CvmControl.Tools;
@@ -22,10 +23,22 @@ internal static class LuksHeaderPolicy
 
     private static readonly byte[] Magic = [(byte)'L', (byte)'U', (byte)'K', (byte)'S', 0xBA, 0xBE];
 
-    /// <summary>The checked result: the keyslot numbers and whether this daemon's marker token is present.</summary>
-    public sealed record Verdict(IReadOnlyList<int> Keyslots, bool HasMarker);
+    /// <summary>The binary part of a LUKS2 header, before its JSON area.</summary>
+    public const int BinaryHeaderSize = 4096;
 
-    /// <summary>Checks the first bytes of the header (magic and version) and its JSON metadata.</summary>
+    /// <summary>Offset of the NUL-terminated UUID text in the binary header (LUKS2 on-disk format).</summary>
+    private const int UuidOffset = 0xA8;
+
+    private const int UuidField = 40;
+
+    /// <summary>
+    /// The checked result: the keyslot numbers, whether this daemon's marker token is present, the
+    /// header's UUID (as text, the way cryptsetup names the mapping after it), and the size of one header
+    /// copy (binary header and JSON area); the keyslot area starts after two of them.
+    /// </summary>
+    public sealed record Verdict(IReadOnlyList<int> Keyslots, bool HasMarker, string Uuid, long HeaderSize);
+
+    /// <summary>Checks the binary header (magic, version, size, UUID) and the JSON metadata.</summary>
     /// <exception cref="HeaderRejected">The header is not acceptable; the message names the field.</exception>
     public static Verdict Check(ReadOnlySpan<byte> binaryHeader, string json)
     {
@@ -38,6 +51,17 @@ internal static class LuksHeaderPolicy
         {
             throw new HeaderRejected($"header: version is {version}; only LUKS2 is allowed");
         }
+        if (binaryHeader.Length < BinaryHeaderSize)
+        {
+            throw new HeaderRejected($"header: {binaryHeader.Length} bytes, a LUKS2 binary header has {BinaryHeaderSize}");
+        }
+        var headerSize = BinaryPrimitives.ReadUInt64BigEndian(binaryHeader[8..]);
+        // LUKS2 allows header copies of 16 KiB to 4 MiB, powers of two.
+        if (headerSize is < 16 * 1024 or > 4 * 1024 * 1024 || !ulong.IsPow2(headerSize))
+        {
+            throw new HeaderRejected($"header: hdr_size {headerSize} is not a LUKS2 header size");
+        }
+        var uuid = Uuid(binaryHeader.Slice(UuidOffset, UuidField));
 
         JsonDocument document;
         try
@@ -51,20 +75,39 @@ internal static class LuksHeaderPolicy
         using (document)
         {
             var root = Object(document.RootElement, "metadata", required: ["keyslots", "tokens", "segments", "digests", "config"], optional: []);
-            var config = CheckConfig(root["config"]);
-            var keyslots = CheckKeyslots(root["keyslots"]);
+            var layout = CheckConfig(root["config"], (long)headerSize);
+            var keyslots = CheckKeyslots(root["keyslots"], layout);
             var hasMarker = CheckTokens(root["tokens"]);
-            CheckSegments(root["segments"], config);
+            CheckSegments(root["segments"], layout);
             CheckDigests(root["digests"], keyslots);
-            return new Verdict([.. keyslots.Order()], hasMarker);
+            return new Verdict([.. keyslots.Order()], hasMarker, uuid, (long)headerSize);
         }
     }
 
-    private static (long JsonSize, long KeyslotsSize) CheckConfig(JsonElement element)
+    /// <summary>The UUID text: 36 characters in the 8-4-4-4-12 hex form, then NULs.</summary>
+    private static string Uuid(ReadOnlySpan<byte> field)
+    {
+        var end = field.IndexOf((byte)0);
+        var text = System.Text.Encoding.ASCII.GetString(end < 0 ? field : field[..end]);
+        if (text.Length != 36 || !Guid.TryParseExact(text, "D", out _) || field[36..].ContainsAnyExcept((byte)0))
+        {
+            throw new HeaderRejected($"header: uuid {Show(text)} is not a UUID");
+        }
+        return text;
+    }
+
+    /// <summary>Where the keyslot area lies: after both header copies, for <c>keyslots_size</c> bytes.</summary>
+    private readonly record struct Layout(long KeyslotsStart, long KeyslotsEnd);
+
+    private static Layout CheckConfig(JsonElement element, long headerSize)
     {
         var config = Object(element, "config", required: ["json_size", "keyslots_size"], optional: ["flags", "requirements"]);
         var jsonSize = NumericString(config["json_size"], "config.json_size", 4096, 4 * 1024 * 1024);
         var keyslotsSize = NumericString(config["keyslots_size"], "config.keyslots_size", 0, 128L * 1024 * 1024);
+        if (jsonSize != headerSize - BinaryHeaderSize)
+        {
+            throw new HeaderRejected($"config.json_size {jsonSize} does not match the binary header's hdr_size {headerSize}");
+        }
         // Persistent activation flags (allow-discards, ...) would change how the data is mapped: none allowed.
         if (config.TryGetValue("flags", out var flags) && (flags.ValueKind != JsonValueKind.Array || flags.GetArrayLength() > 0))
         {
@@ -78,10 +121,10 @@ internal static class LuksHeaderPolicy
                 throw new HeaderRejected("config.requirements.mandatory: unknown requirements flags are not allowed");
             }
         }
-        return (jsonSize, keyslotsSize);
+        return new Layout(2 * headerSize, (2 * headerSize) + keyslotsSize);
     }
 
-    private static List<int> CheckKeyslots(JsonElement element)
+    private static List<int> CheckKeyslots(JsonElement element, Layout layout)
     {
         var slots = new List<int>();
         foreach (var (id, value) in Members(element, "keyslots"))
@@ -103,8 +146,9 @@ internal static class LuksHeaderPolicy
 
             var area = Object(slot["area"], $"{path}.area", required: ["type", "offset", "size", "encryption", "key_size"], optional: []);
             Exact(area["type"], $"{path}.area.type", "raw");
-            NumericString(area["offset"], $"{path}.area.offset", 0, long.MaxValue);
-            NumericString(area["size"], $"{path}.area.size", 1, long.MaxValue);
+            // Inside the keyslot area: a new or removed keyslot must never write into a header copy or the data.
+            var areaOffset = NumericString(area["offset"], $"{path}.area.offset", layout.KeyslotsStart, layout.KeyslotsEnd - 1);
+            NumericString(area["size"], $"{path}.area.size", 1, layout.KeyslotsEnd - areaOffset);
             Exact(area["encryption"], $"{path}.area.encryption", LuksParameters.Cipher);
             Number(area["key_size"], $"{path}.area.key_size", LuksParameters.KeyBytes, LuksParameters.KeyBytes);
 
@@ -159,7 +203,7 @@ internal static class LuksHeaderPolicy
         return marker;
     }
 
-    private static void CheckSegments(JsonElement element, (long JsonSize, long KeyslotsSize) config)
+    private static void CheckSegments(JsonElement element, Layout layout)
     {
         var segments = Members(element, "segments").ToList();
         if (segments.Count != 1 || segments[0].Name != "0")
@@ -176,7 +220,7 @@ internal static class LuksHeaderPolicy
         }
         // The data must start past both header copies and the keyslot area, or writing data would overwrite them.
         var offset = NumericString(segment["offset"], "segments.0.offset", 0, long.MaxValue);
-        if (offset < 2 * config.JsonSize + config.KeyslotsSize)
+        if (offset < layout.KeyslotsEnd)
         {
             throw new HeaderRejected($"segments.0.offset {offset} overlaps the header and keyslot area");
         }

@@ -5,7 +5,20 @@ namespace CvmControl.Tests.Volumes.Luks;
 
 public sealed class LuksHeaderPolicyTests
 {
-    private static readonly byte[] Luks2 = [(byte)'L', (byte)'U', (byte)'K', (byte)'S', 0xBA, 0xBE, 0x00, 0x02];
+    private const string HeaderUuid = "0f3c9a52-77d4-4b1e-9a0c-5e2b8d6f1a34";
+
+    private static readonly byte[] Luks2 = BinaryHeader();
+
+    /// <summary>A LUKS2 binary header as cryptsetup lays it out: magic, version 2, hdr_size (big-endian) at 8, the UUID text at 0xA8.</summary>
+    private static byte[] BinaryHeader(ulong headerSize = 16384, string uuid = HeaderUuid, ushort version = 2)
+    {
+        var header = new byte[4096];
+        new byte[] { (byte)'L', (byte)'U', (byte)'K', (byte)'S', 0xBA, 0xBE }.CopyTo(header, 0);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(header.AsSpan(6), version);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(8), headerSize);
+        System.Text.Encoding.ASCII.GetBytes(uuid).CopyTo(header.AsSpan(0xA8));
+        return header;
+    }
 
     private static string Real() => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Volumes", "Luks", "TestData", "luks2-metadata.json"));
 
@@ -30,6 +43,68 @@ public sealed class LuksHeaderPolicyTests
 
         verdict.Keyslots.Should().Equal(0);
         verdict.HasMarker.Should().BeTrue();
+        verdict.Uuid.Should().Be(HeaderUuid);
+        verdict.HeaderSize.Should().Be(16384);
+    }
+
+    [Theory]
+    [InlineData("not-a-uuid")]
+    [InlineData("0f3c9a52-77d4-4b1e-9a0c-5e2b8d6f1a3")]
+    [InlineData("0f3c9a52+77d4-4b1e-9a0c-5e2b8d6f1a34")]
+    public void Rejects_a_binary_header_whose_uuid_is_not_a_uuid(string uuid)
+    {
+        Rejection(Real(), BinaryHeader(uuid: uuid)).Should().StartWith("header: uuid \"").And.EndWith("\" is not a UUID");
+    }
+
+    [Fact]
+    public void Rejects_text_hidden_after_the_uuid()
+    {
+        var binary = BinaryHeader();
+        binary[0xA8 + 37] = (byte)'x';
+
+        Rejection(Real(), binary).Should().Be($"header: uuid \"{HeaderUuid}\" is not a UUID");
+    }
+
+    [Theory]
+    [InlineData(8192UL)]
+    [InlineData(24576UL)]
+    [InlineData(8UL * 1024 * 1024)]
+    public void Rejects_a_header_size_luks2_does_not_have(ulong size)
+    {
+        Rejection(Real(), BinaryHeader(headerSize: size)).Should().Be($"header: hdr_size {size} is not a LUKS2 header size");
+    }
+
+    [Fact]
+    public void Rejects_a_json_area_size_that_disagrees_with_the_binary_header()
+    {
+        Rejection(Real(), BinaryHeader(headerSize: 32768)).Should().Be("config.json_size 12288 does not match the binary header's hdr_size 32768");
+    }
+
+    [Fact]
+    public void Rejects_a_truncated_binary_header()
+    {
+        Rejection(Real(), Luks2[..512]).Should().Be("header: 512 bytes, a LUKS2 binary header has 4096");
+    }
+
+    [Theory]
+    [InlineData("0", "258048", "keyslots.0.area.offset is \"0\"; allowed: a decimal string 32768..16777215")]
+    [InlineData("16777216", "4096", "keyslots.0.area.offset is \"16777216\"; allowed: a decimal string 32768..16777215")]
+    [InlineData("16773120", "8192", "keyslots.0.area.size is \"8192\"; allowed: a decimal string 1..4096")]
+    public void Rejects_a_keyslot_area_outside_the_keyslot_area(string offset, string size, string message)
+    {
+        Rejection(Forged(r =>
+        {
+            r["keyslots"]!["0"]!["area"]!["offset"] = offset;
+            r["keyslots"]!["0"]!["area"]!["size"] = size;
+        })).Should().Be(message);
+    }
+
+    [Fact]
+    public void Rejects_data_that_starts_inside_the_keyslot_area_by_a_single_block()
+    {
+        // Both header copies (2 x 16 KiB) plus the keyslot area end at exactly 16 MiB.
+        Rejection(Forged(r => r["segments"]!["0"]!["offset"] = "16773120")).Should().Be("segments.0.offset 16773120 overlaps the header and keyslot area");
+        LuksHeaderPolicy.Check(Luks2, Forged(r => r["segments"]!["0"]!["offset"] = "16777216")).Keyslots.Should().Equal(0);
     }
 
     [Fact]
@@ -140,7 +215,7 @@ public sealed class LuksHeaderPolicyTests
     [Fact]
     public void Rejects_luks1_and_non_luks_headers()
     {
-        Rejection(Real(), [(byte)'L', (byte)'U', (byte)'K', (byte)'S', 0xBA, 0xBE, 0x00, 0x01]).Should().Be("header: version is 1; only LUKS2 is allowed");
+        Rejection(Real(), BinaryHeader(version: 1)).Should().Be("header: version is 1; only LUKS2 is allowed");
         Rejection(Real(), new byte[8]).Should().Be("header: no LUKS magic");
     }
 

@@ -8,7 +8,8 @@
 #      systemd unit); the end-to-end TLS test of the published daemon with openssl-made files and
 #      Debian's curl (tests/tls/e2e.sh, installs curl if missing);
 #   4. the real-kernel scenarios: the published daemon in a QEMU guest with NVMe disks, real
-#      dm-crypt, LUKS2 and ext4. Their Debian packages are installed first when missing.
+#      dm-crypt, LUKS2 and ext4. Their Debian packages (tests/vm/install-deps.sh) are installed
+#      when missing, before step 2, whose write-back tests run real cryptsetup on image files.
 # Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,11 @@ if ! scripts/publish.sh "$publish_dir" > "$results/publish.log" 2>&1; then
 else
   tail -1 "$results/publish.log"
 fi
+
+# The Debian packages before the unit tests: their write-back crash tests run real cryptsetup on image
+# files (no device-mapper needed), and the VM scenarios need the rest.
+step "Debian packages"
+bash tests/vm/install-deps.sh
 
 step "unit, HTTP-contract, Kestrel and process-level tests"
 # Without a published binary the process-level tests fall back to the build output; the run has
@@ -66,7 +72,6 @@ vm_passed=0
 vm_failed=0
 if [ "$publish_ok" = 1 ]; then
   step "real-kernel scenarios"
-  bash tests/vm/install-deps.sh
   CVM_BIN=$publish_dir/cvm-control bash tests/vm/scenarios.sh 2>&1 | tee "$results/vm.log" || status=1
   summary=$(grep -E '^vm scenarios: [0-9]+ passed, [0-9]+ failed' "$results/vm.log" | tail -1 || true)
   vm_passed=$(sed -E 's/^vm scenarios: ([0-9]+) passed.*/\1/' <<< "${summary:-vm scenarios: 0 passed}")

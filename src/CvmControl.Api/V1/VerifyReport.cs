@@ -49,6 +49,11 @@ public sealed class VerifyReport
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ReportedTcb { get; init; }
 
+    /// <summary>SEV-SNP only: the VMPL (0-3) of the guest software that requested the report; left out for TDX.</summary>
+    [JsonPropertyName("vmpl")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public uint? Vmpl { get; init; }
+
     /// <summary>Every reason verification failed; empty when verified.</summary>
     [JsonPropertyName("errors")]
     public IReadOnlyList<string> Errors { get; init; } = [];

@@ -10,6 +10,7 @@ using CvmControl.Attestation.Verification;
 using CvmControl.Identity;
 using CvmControl.Json;
 using CvmControl.OS;
+using CvmControl.Validation;
 
 namespace CvmControl.Cli;
 
@@ -31,6 +32,7 @@ internal static class VerifyCommand
     private static readonly Option<string[]> Cert = new("--cert") { Description = "An extra DER or PEM certificate, such as a VCEK or VLEK from AMD's KDS (repeatable)", HelpName = "file", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = false };
     private static readonly Option<string> ExpectedReportData = new("--expected-report-data") { Description = "Offline: the 64 bytes REPORT_DATA must hold, as hex", HelpName = "hex" };
     private static readonly Option<string> ExpectedMeasurement = new("--expected-measurement") { Description = "The launch measurement (SNP MEASUREMENT or TDX MRTD) published by the image builder, as hex", HelpName = "hex" };
+    private static readonly Option<string> Vmpl = new("--vmpl") { Description = "SEV-SNP: the VMPL (0-3) the report must have been requested from; 0 is the most privileged, a guest under an SVSM runs at 2", HelpName = "n" };
     private static readonly Option<string> At = new("--at") { Description = "Check certificate validity, and the freshness of Intel collateral, at this time instead of now (ISO 8601), for old evidence", HelpName = "time" };
     private static readonly Option<bool> AllowDebug = new("--allow-debug") { Description = "Accept a guest whose policy allows the host to debug it" };
     private static readonly Option<bool> JsonOutput = new("--json") { Description = "Print the result as one JSON object" };
@@ -41,7 +43,7 @@ internal static class VerifyCommand
     public static Command Create(TextWriter stdout, TextWriter stderr, Func<VerifyRunner> runnerFactory)
     {
         var command = new Command("verify", "Verify a CVM's attestation: online against a running daemon (--url) or offline (--evidence), against pinned AMD and Intel roots. On TDX it can also replay the event log and judge the TCB from Intel's collateral.");
-        foreach (var option in new Option[] { Url, Evidence, Certificates, Cert, ExpectedReportData, ExpectedMeasurement, At, AllowDebug, JsonOutput, PrintPin, ClientCert, ClientKey })
+        foreach (var option in new Option[] { Url, Evidence, Certificates, Cert, ExpectedReportData, ExpectedMeasurement, Vmpl, At, AllowDebug, JsonOutput, PrintPin, ClientCert, ClientKey })
         {
             command.Options.Add(option);
         }
@@ -138,6 +140,15 @@ internal static class VerifyCommand
         {
             return (null, hexError);
         }
+        uint? vmpl = null;
+        if (parse.GetValue(Vmpl) is { } vmplText)
+        {
+            if (!uint.TryParse(vmplText, NumberStyles.None, CultureInfo.InvariantCulture, out var level) || level > 3)
+            {
+                return (null, $"--vmpl must be 0, 1, 2 or 3, not \"{Printable.Of(vmplText)}\"");
+            }
+            vmpl = level;
+        }
         DateTimeOffset? at = null;
         if (parse.GetValue(At) is { } atText)
         {
@@ -158,6 +169,7 @@ internal static class VerifyCommand
             ExtraCertificates = extra,
             ExpectedReportData = reportData,
             ExpectedMeasurement = measurement,
+            ExpectedVmpl = vmpl,
             At = at,
             AllowDebug = parse.GetValue(AllowDebug),
             Measurements = measurements!,
@@ -238,6 +250,10 @@ internal static class VerifyCommand
         if (report.ReportData is not null)
         {
             await stdout.WriteLineAsync($"report_data: {report.ReportData}");
+        }
+        if (report.Vmpl is uint vmpl)
+        {
+            await stdout.WriteLineAsync($"vmpl: {vmpl.ToString(CultureInfo.InvariantCulture)}");
         }
         if (report.PinnedPubkey is not null)
         {

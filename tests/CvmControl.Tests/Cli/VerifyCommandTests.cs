@@ -25,15 +25,54 @@ public sealed class VerifyCommandTests
         exit.Should().Be(0);
         using var json = JsonDocument.Parse(stdout);
         var root = json.RootElement;
-        root.EnumerateObject().Select(p => p.Name).Should().Equal("verified", "kind", "product", "signing_key", "measurement", "report_data", "reported_tcb", "errors");
+        root.EnumerateObject().Select(p => p.Name).Should().Equal("verified", "kind", "product", "signing_key", "measurement", "report_data", "reported_tcb", "vmpl", "errors");
         root.GetProperty("verified").GetBoolean().Should().BeTrue();
         root.GetProperty("kind").GetString().Should().Be("sev-snp");
         root.GetProperty("product").GetString().Should().Be("Milan");
         root.GetProperty("signing_key").GetString().Should().Be("vlek");
         root.GetProperty("measurement").GetString().Should().HaveLength(96);
         root.GetProperty("report_data").GetString().Should().HaveLength(128);
+        root.GetProperty("vmpl").GetUInt32().Should().Be(1, "AWS's guest requested this report from VMPL 1 (byte 0x030)");
         root.GetProperty("errors").GetArrayLength().Should().Be(0);
         root.GetProperty("reported_tcb").GetString().Should().Be("4:0:24:217", "the report's TCB bytes 04 00 00 00 00 00 18 d9 in Milan's layout");
+    }
+
+    [Fact]
+    public async Task Vmpl_is_printed_and_checked_against_the_expected_level()
+    {
+        string[] vlek = ["--evidence", Vector("test-vlek-report.bin"), "--cert", Vector("test-vlek.der"), "--at", "2025-06-01"];
+
+        var (matching, matchingOut, _) = await Verify([.. vlek, "--vmpl", "1"]);
+        var (other, otherOut, _) = await Verify([.. vlek, "--vmpl", "0"]);
+
+        matching.Should().Be(0);
+        matchingOut.Should().Contain("\nvmpl: 1\n");
+        other.Should().Be(1);
+        otherOut.Should().Contain("error: VMPL is 1, expected 0");
+    }
+
+    [Theory]
+    [InlineData("4")]
+    [InlineData("-1")]
+    [InlineData("one")]
+    public async Task Vmpl_outside_0_to_3_is_a_usage_error(string level)
+    {
+        var (exit, _, stderr) = await Verify("--evidence", Vector("test-vlek-report.bin"), "--vmpl", level);
+
+        exit.Should().Be(2);
+        stderr.Should().Be($"cvm-control verify: --vmpl must be 0, 1, 2 or 3, not \"{level}\"\n");
+    }
+
+    [Fact]
+    public async Task A_tdx_quote_has_no_vmpl_to_print_or_to_expect()
+    {
+        var (plain, plainOut, _) = await Verify("--evidence", Vector("tdx_prod_quote_SPR_E4.dat"), "--at", "2026-01-01", "--json");
+        var (expecting, expectingOut, _) = await Verify("--evidence", Vector("tdx_prod_quote_SPR_E4.dat"), "--at", "2026-01-01", "--vmpl", "0");
+
+        plain.Should().Be(0);
+        JsonDocument.Parse(plainOut).RootElement.TryGetProperty("vmpl", out _).Should().BeFalse();
+        expecting.Should().Be(1);
+        expectingOut.Should().Contain("error: VMPL 0 was expected, but a TDX quote has no VMPL");
     }
 
     [Theory]

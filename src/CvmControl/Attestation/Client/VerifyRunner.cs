@@ -17,6 +17,8 @@ internal sealed record VerifyInputs
 
     public byte[]? ExpectedMeasurement { get; init; }
 
+    public uint? ExpectedVmpl { get; init; }
+
     public DateTimeOffset? At { get; init; }
 
     public bool AllowDebug { get; init; }
@@ -82,6 +84,7 @@ internal sealed class VerifyRunner(TrustAnchors anchors, TimeProvider time, Atte
         AllowDebug = inputs.AllowDebug,
         ExpectedReportData = expectedReportData,
         ExpectedMeasurement = inputs.ExpectedMeasurement,
+        ExpectedVmpl = inputs.ExpectedVmpl,
         CertificateTable = certificateTable,
         ExtraCertificates = inputs.ExtraCertificates,
         Measurements = inputs.Measurements,
@@ -106,6 +109,7 @@ internal sealed class VerifyRunner(TrustAnchors anchors, TimeProvider time, Atte
         EventLog = VerifyReports.EventLog(result.EventLog),
         Tcb = VerifyReports.Tcb(result.IntelTcb),
         ReportedTcb = result.ReportedTcb?.ToString(),
+        Vmpl = result.Vmpl,
         Errors = [.. result.Errors],
         TlsSpkiSha256 = spkiSha256 is null ? null : Convert.ToHexStringLower(spkiSha256),
         PinnedPubkey = spkiSha256 is null ? null : $"sha256//{Convert.ToBase64String(spkiSha256)}",

@@ -17,6 +17,13 @@ internal sealed record VerificationOptions
     /// <summary>The launch measurement (SNP MEASUREMENT, TDX MRTD) the image builder published, when known.</summary>
     public byte[]? ExpectedMeasurement { get; init; }
 
+    /// <summary>
+    /// The VMPL an SEV-SNP report must show: the privilege level of the guest software that asked for it
+    /// (0 is the most privileged; a guest OS under an SVSM usually runs at 2). TDX has no VMPL, so
+    /// expecting one fails a TDX quote.
+    /// </summary>
+    public uint? ExpectedVmpl { get; init; }
+
     /// <summary>An SEV-SNP certificate table (configfs-tsm <c>auxblob</c>), when the evidence came with one.</summary>
     public byte[]? CertificateTable { get; init; }
 

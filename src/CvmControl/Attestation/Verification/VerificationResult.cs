@@ -30,6 +30,9 @@ internal sealed class VerificationResult
     /// <summary>SEV-SNP: REPORTED_TCB split by the product's layout, once the product is known.</summary>
     public Snp.TcbVersion? ReportedTcb { get; set; }
 
+    /// <summary>SEV-SNP only: the VMPL the report was requested from.</summary>
+    public uint? Vmpl { get; set; }
+
     public List<string> Errors { get; } = [];
 
     public bool Verified => Kind is not null && Errors.Count == 0;

@@ -50,10 +50,11 @@ internal sealed class FakeSnpReport : IDisposable
     public static readonly byte[] Measurement = Convert.FromHexString("5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed");
 
     /// <summary>A version-3 report with this product's CPUID, signed by the fake VCEK.</summary>
-    public byte[] Create(ReadOnlySpan<byte> reportData, bool debug = false, uint version = 3)
+    public byte[] Create(ReadOnlySpan<byte> reportData, bool debug = false, uint version = 3, uint vmpl = 0)
     {
         var report = new byte[1184];
         BinaryPrimitives.WriteUInt32LittleEndian(report, version);
+        BinaryPrimitives.WriteUInt32LittleEndian(report.AsSpan(0x030), vmpl);
         BinaryPrimitives.WriteUInt64LittleEndian(report.AsSpan(0x008), 0x30000 | (debug ? 1UL << 19 : 0));
         BinaryPrimitives.WriteUInt32LittleEndian(report.AsSpan(0x034), 1);
         BinaryPrimitives.WriteUInt32LittleEndian(report.AsSpan(0x048), 0); // SIGNING_KEY = VCEK

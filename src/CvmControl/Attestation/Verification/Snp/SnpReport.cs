@@ -12,6 +12,9 @@ internal sealed class SnpReport
     public const int SignedLength = 0x2A0;
     public const ulong DebugPolicyBit = 1UL << 19;
 
+    /// <summary>The least privileged of SEV-SNP's four VM privilege levels.</summary>
+    public const uint MaxVmpl = 3;
+
     private SnpReport(byte[] raw) => Raw = raw;
 
     public byte[] Raw { get; }
@@ -20,6 +23,7 @@ internal sealed class SnpReport
 
     public ulong Policy => BinaryPrimitives.ReadUInt64LittleEndian(Raw.AsSpan(0x008));
 
+    /// <summary>VMPL: the privilege level of the guest software that requested the report.</summary>
     public uint Vmpl => BinaryPrimitives.ReadUInt32LittleEndian(Raw.AsSpan(0x030));
 
     public uint SignatureAlgorithm => BinaryPrimitives.ReadUInt32LittleEndian(Raw.AsSpan(0x034));

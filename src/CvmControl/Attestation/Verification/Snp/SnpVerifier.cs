@@ -33,6 +33,7 @@ internal static class SnpVerifier
         }
         result.ReportData = report.ReportData.ToArray();
         result.Measurement = report.Measurement.ToArray();
+        result.Vmpl = report.Vmpl;
 
         if (report.SignatureAlgorithm != 1)
         {
@@ -97,6 +98,14 @@ internal static class SnpVerifier
         }
         ExpectationChecks.Compare("REPORT_DATA", "value", report.ReportData, options.ExpectedReportData, result);
         ExpectationChecks.Compare("MEASUREMENT", "measurement", report.Measurement, options.ExpectedMeasurement, result);
+        if (report.Vmpl > SnpReport.MaxVmpl)
+        {
+            result.Fail($"VMPL is {report.Vmpl}; SEV-SNP has only VMPL 0 to {SnpReport.MaxVmpl}");
+        }
+        else if (options.ExpectedVmpl is uint vmpl && report.Vmpl != vmpl)
+        {
+            result.Fail($"VMPL is {report.Vmpl}, expected {vmpl}: the report was requested from another privilege level than the one expected");
+        }
     }
 
     /// <summary>

@@ -252,6 +252,10 @@ internal static class TdxVerifier
         }
         ExpectationChecks.Compare("REPORTDATA", "value", body.ReportData, options.ExpectedReportData, result);
         ExpectationChecks.Compare("MRTD", "measurement", body.Mrtd, options.ExpectedMeasurement, result);
+        if (options.ExpectedVmpl is uint vmpl)
+        {
+            result.Fail($"VMPL {vmpl} was expected, but a TDX quote has no VMPL (an SEV-SNP field)");
+        }
     }
 
     private static string Hex(byte[] bytes) => Convert.ToHexStringLower(bytes);

@@ -200,6 +200,38 @@ public sealed class SnpVerifierTests
     }
 
     [Fact]
+    public void The_vmpl_is_reported_and_an_expected_one_must_match()
+    {
+        var matching = EvidenceVerifier.Verify(VlekReport, Options(VlekCertificate) with { ExpectedVmpl = 1 });
+        var other = EvidenceVerifier.Verify(VlekReport, Options(VlekCertificate) with { ExpectedVmpl = 0 });
+
+        matching.Vmpl.Should().Be(1);
+        matching.Verified.Should().BeTrue();
+        other.Verified.Should().BeFalse();
+        other.Errors.Should().ContainSingle().Which.Should().Be("VMPL is 1, expected 0: the report was requested from another privilege level than the one expected");
+    }
+
+    [Theory]
+    [InlineData(2u, null, true)]
+    [InlineData(3u, 3u, true)]
+    [InlineData(0u, 2u, false)]
+    [InlineData(4u, null, false)]
+    [InlineData(0xFFFFFFFFu, null, false)]
+    public void A_signed_report_from_any_vmpl_verifies_unless_it_is_not_a_vmpl_or_not_the_expected_one(uint vmpl, uint? expected, bool verified)
+    {
+        using var amd = new FakeSnpReport("Milan");
+
+        var result = EvidenceVerifier.Verify(amd.Create(new byte[64], vmpl: vmpl), Options(amd.Vcek) with { Anchors = amd.Anchors, ExpectedVmpl = expected });
+
+        result.Vmpl.Should().Be(vmpl);
+        result.Verified.Should().Be(verified, string.Join("; ", result.Errors));
+        if (vmpl > 3)
+        {
+            result.Errors.Should().ContainSingle().Which.Should().Be($"VMPL is {vmpl}; SEV-SNP has only VMPL 0 to 3");
+        }
+    }
+
+    [Fact]
     public void A_Turin_report_uses_the_Turin_TCB_layout_and_8_byte_chip_id()
     {
         byte[] chipId = [.. Enumerable.Range(1, 8).Select(i => (byte)i), .. new byte[56]];

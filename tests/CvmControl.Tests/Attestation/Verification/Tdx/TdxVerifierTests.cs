@@ -206,6 +206,18 @@ public sealed class TdxVerifierTests
     }
 
     [Fact]
+    public void A_tdx_quote_has_no_vmpl_and_fails_when_one_is_expected()
+    {
+        var options = new VerificationOptions { At = At, ExpectedVmpl = 0 };
+
+        var result = EvidenceVerifier.Verify(TestVectors.Read(Production), options);
+
+        result.Vmpl.Should().BeNull();
+        result.Verified.Should().BeFalse();
+        result.Errors.Should().ContainSingle().Which.Should().Be("VMPL 0 was expected, but a TDX quote has no VMPL (an SEV-SNP field)");
+    }
+
+    [Fact]
     public void Truncated_quote_still_reports_its_measurement_once_the_body_is_complete()
     {
         var quote = TestVectors.Read(Production);

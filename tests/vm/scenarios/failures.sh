@@ -1,6 +1,7 @@
 #!/bin/bash
 # Boot 3 with hostile or unusable disks: scenarios 8 (LUKS under another passphrase),
-# 9 (a disk with a foreign filesystem) and 11 (kill -9 mid-bootstrap, restart, same request).
+# 9 (a disk with a foreign filesystem), 11 (kill -9 mid-bootstrap, restart, same request) and
+# 12 (bootstrap.json lost while the volumes stay mounted: a new caller must prove itself).
 set -u
 SCENARIO=failures
 . /work/guest-lib.sh
@@ -49,6 +50,54 @@ check "S11 the same request is accepted again" [ "$CODE" = 202 ]
 wait_op /api/v1/bootstrap
 check "S11 the bootstrap completes ($BODY)" [ "$(jget status)" = completed ]
 check "S11 the volume is mounted" [ "$(mount_source /k)" = "ext4 /dev/mapper/k" ]
+
+# 12. Issue 12: the daemon is killed and bootstrap.json is gone, while the volumes stay mapped and
+# mounted (what a kill -9 between the mount and the record write leaves). Whoever bootstraps first
+# would become the owner; an existing mapping must now prove it is the volume, and the passphrase must
+# open its header.
+DK=$(readlink -f "$(guest_ebs_dev vol0fff666)")
+header_area() { head -c 16777216 "$1" | sha256sum; } # both header copies and the keyslot area
+echo "written before the restart" > /k/marker.txt
+sync
+k_header=$(header_area "$DK")
+cvm_kill9
+rm -f "$CVM_RUN_DIR/bootstrap.json"
+cvm_start || exit 1
+api GET /api/v1/status
+check "S12 without bootstrap.json the restarted daemon is in bootstrap" [ "$(jget status)" = bootstrap ]
+
+api POST /api/v1/bootstrap '{"user_id":"mallory","volumes":{"k":{"volume_id":"vol-0fff666","passphrase":"guessed-pass"}}}'
+check "S12 a bootstrap with a wrong passphrase is accepted" [ "$CODE" = 202 ]
+wait_op /api/v1/bootstrap
+check "S12 a wrong passphrase on the mounted volume is a per-volume error ($BODY)" \
+  [ "$(jget status):$(jget volumes.k.error)" = "failed:passphrase does not open the volume" ]
+api GET /api/v1/status
+check "S12 the status stays bootstrap" [ "$(jget status)" = bootstrap ]
+check "S12 the volume is still mounted from its mapping" [ "$(mount_source /k)" = "ext4 /dev/mapper/k" ]
+check "S12 its data is untouched" [ "$(cat /k/marker.txt 2> /dev/null)" = "written before the restart" ]
+check "S12 its header area is byte-for-byte unchanged" [ "$(header_area "$DK")" = "$k_header" ]
+check "S12 no bootstrap.json was written" [ ! -e "$CVM_RUN_DIR/bootstrap.json" ]
+check "S12 the owner's user_id file is unchanged" [ "$(cat "$CVM_RUN_DIR/user_id.env")" = CVM_USER_ID=carol ]
+
+# The same dm name bound to another volume (whose passphrase the caller does know).
+api POST /api/v1/bootstrap '{"user_id":"mallory","volumes":{"k":{"volume_id":"vol-0eee555","passphrase":"good-pass-1"}}}'
+wait_op /api/v1/bootstrap
+check "S12 the dm name of a mapping on another device is refused ($BODY)" \
+  [ "$(jget status):$(jget volumes.k.error)" = "failed:existing mapping is not this volume" ]
+check "S12 the refusal names the device the mapping sits on" grep -q "but volume vol-0eee555 is" <<< "$(jget volumes.k.detail)"
+api GET /api/v1/status
+check "S12 the status still stays bootstrap" [ "$(jget status)" = bootstrap ]
+check "S12 the header is still unchanged" [ "$(header_area "$DK")" = "$k_header" ]
+
+# The owner's own request proves the mapping and completes.
+api POST /api/v1/bootstrap "$KBOOT"
+wait_op /api/v1/bootstrap
+check "S12 the right request completes ($BODY)" [ "$(jget status)" = completed ]
+api GET /api/v1/status
+check "S12 then the daemon is ready" [ "$(jget status)" = ready ]
+check "S12 and bootstrap.json is back" [ -s "$CVM_RUN_DIR/bootstrap.json" ]
+check "S12 the proof left the header as it was" [ "$(header_area "$DK")" = "$k_header" ]
+check "S12 no header copy is left on tmpfs" bash -c "[ -z \"\$(ls -A $CVM_RUN_DIR/keys)\" ]"
 
 cvm_stop
 umount /good /k

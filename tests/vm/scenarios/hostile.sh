@@ -32,7 +32,8 @@ check "no header copy or key file is left on tmpfs" bash -c "[ -z \"\$(ls -A $CV
 cvm_stop
 
 # 6. kill -9 while the env and secret files and bootstrap.json are being written: never a torn file.
-# The volume is already mounted, so the bootstrap goes straight to writing 240 files.
+# The volume is already mounted, so once the mapping is proven (header copy, one KDF run) the bootstrap
+# goes straight to writing 240 files.
 python3 - > /work/atomic-request.json << 'PY'
 import json
 # About 400 KiB in all: well inside the API's 1 MiB body limit.
@@ -69,7 +70,12 @@ for trial in 1 2 3 4 5; do
   cvm_start || exit 1
   api POST /api/v1/bootstrap @/work/atomic-request.json
   check "6 trial $trial: the request is accepted" [ "$CODE" = 202 ]
-  # Provisioning starts at once (the volume is mounted) and took under a second here: kill within it.
+  # Provisioning starts as soon as the mounted volume is proven, and took under a second here: kill
+  # within it.
+  for _ in $(seq 1 600); do
+    grep -q 'already mounted at /h4' "/work/daemon.$DAEMON_N.log" && break
+    sleep 0.05
+  done
   delay=$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", r % 100 / 100 }')
   sleep "$delay"
   cvm_kill9

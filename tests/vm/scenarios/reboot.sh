@@ -63,8 +63,9 @@ check "S6 exactly one keyslot is left" [ "$(grep -cE '^  [0-9]+: luks2' <<< "$du
 check "S6 the bootstrap passphrase opens the volume" opens "$D1" pass-data-1
 check "S6 the out-of-band passphrase no longer opens it" bash -c "! printf %s stale-a | $REAL_CRYPTSETUP open --test-passphrase --key-file=- $D1 2> /dev/null"
 
-# (b) KDF runs the daemon spent on disk 1 (open + cleanup).
-kdf=$(awk -v dev="$D1" '{ for (i = 2; i <= NF; i++) if ($i == dev) { s += $1; break } } END { print s + 0 }' /work/kdf.log)
+# (b) KDF runs the daemon spent on disk 1 (open + cleanup). The kills run on a copy of disk 1's checked
+# header (only disk 1 has stale slots), so they are counted by name, not by device.
+kdf=$(awk -v dev="$D1" '{ for (i = 2; i <= NF; i++) if ($i == dev || $i == "luksKillSlot") { s += $1; break } } END { print s + 0 }' /work/kdf.log)
 k=$((slots_before - 1))
 measure "reopen_kdf_runs=$kdf stale_slots=$k goal<=$((1 + k))"
 check "(b) reopen with $k stale slots costs at most 1+k KDF runs ($kdf)" [ "$kdf" -le $((1 + k)) ]

@@ -51,6 +51,27 @@ public sealed class AwsNvmeDeviceResolverTests : IDisposable
     }
 
     [Fact]
+    public async Task Of_a_controllers_namespaces_the_sysfs_scan_takes_namespace_1()
+    {
+        // The serial belongs to the controller, so every namespace of it shows the same one.
+        SysBlock("nvme0n2", "vol0abc123");
+        SysBlock("nvme0n1", "vol0abc123");
+        SysBlock("nvme0n3", "vol0abc123");
+
+        (await _resolver.ResolveAsync("vol-0abc123", CancellationToken.None)).Should().Be(_root.Combine("dev", "nvme0n1"));
+    }
+
+    [Fact]
+    public async Task A_by_id_link_is_followed_to_the_final_device_node()
+    {
+        Node("nvme4n1");
+        File.CreateSymbolicLink(_root.Combine("dev", "nvme-alias"), "nvme4n1");
+        Link("nvme-Amazon_Elastic_Block_Store_vol0abc123", "nvme-alias");
+
+        (await _resolver.ResolveAsync("vol-0abc123", CancellationToken.None)).Should().Be(_root.Combine("dev", "nvme4n1"));
+    }
+
+    [Fact]
     public async Task Waits_for_a_device_that_attaches_late()
     {
         // The device attaches once the resolver has looked and missed (it logs that it waits); the

@@ -476,5 +476,203 @@ public sealed class LuksVolumePipelineTests : IDisposable
         h.World.MaxConcurrentKdf.Should().Be(2);
     }
 
+    /// <summary>
+    /// The daemon asks a running bootstrap to stop between steps: the step running when the request comes
+    /// finishes, and the next step never starts.
+    /// </summary>
+    [Theory]
+    [InlineData("blkid -p", "cryptsetup luksFormat")]
+    [InlineData("cryptsetup token", "cryptsetup luksHeaderBackup")]
+    [InlineData("cryptsetup open", "blkid -p -o")]
+    [InlineData("mkfs.ext4", "mount")]
+    [InlineData("e2fsck", "resize2fs")]
+    [InlineData("resize2fs", "mount")]
+    public async Task A_stop_requested_during_a_step_lets_it_finish_and_starts_no_later_step(string during, string never)
+    {
+        var disk = _h.Attach("vol-0aaa111", "nvme1n1");
+        if (during is "e2fsck" or "resize2fs")
+        {
+            disk.IsLuks = true;
+            disk.Slots[0] = Pass.Value;
+            disk.FileSystem = "ext4";
+        }
+        using var stopping = new CancellationTokenSource();
+        _h.World.Override = spec =>
+        {
+            if ($"{spec.Executable} {string.Join(' ', spec.Arguments)}".StartsWith(during, StringComparison.Ordinal))
+            {
+                stopping.Cancel();
+            }
+            return null;
+        };
+
+        var outcome = await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, stopping.Token);
+
+        outcome.Should().Be(VolumeOutcome.Failure("interrupted", "the daemon is shutting down; a new bootstrap resumes where this one stopped"));
+        _h.World.Calls.Select(c => $"{c.Spec.Executable} {string.Join(' ', c.Spec.Arguments)}").Should().Contain(c => c.StartsWith(during, StringComparison.Ordinal))
+            .And.NotContain(c => c.StartsWith(never, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_log_tells_an_operator_what_happened_to_a_reopened_disk()
+    {
+        var disk = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value, [1] = "stale" });
+        disk.Marker = true;
+        disk.FsckExit = 1;
+        var target = _h.Target("data", "vol-0aaa111");
+
+        (await _h.Pipeline.BootstrapAsync(target, Pass, CancellationToken.None)).Ok.Should().BeTrue();
+
+        _h.Log.Lines.Select(l => $"{l.Level}: {l.Message}").Should().ContainInOrder(
+            "Information: Volume data: existing LUKS2 volume, header accepted (initialised by cvm-control)",
+            "Information: Volume data: opened with key slot 0",
+            $"Information: Wrote 5 changed block(s) of the LUKS2 header back to {disk.Path}, verified",
+            "Information: Volume data: removed stale key slot 1",
+            "Warning: Volume data: e2fsck corrected errors",
+            $"Information: Volume data mounted at {target.MountPoint}");
+    }
+
+    [Fact]
+    public async Task The_log_tells_an_operator_about_a_fresh_disk_a_refused_one_and_a_volume_found_set_up()
+    {
+        _h.Attach("vol-0aaa111", "nvme1n1");
+        var foreign = _h.Attach("vol-0bbb222", "nvme2n1");
+        foreign.Signature = "TYPE=\"xfs\"";
+        var unmarked = ExistingLuksAt("vol-0ccc333", "nvme3n1");
+
+        await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None);
+        await _h.Pipeline.BootstrapAsync(_h.Target("other", "vol-0bbb222"), Pass, CancellationToken.None);
+        await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None);
+        await _h.Pipeline.BootstrapAsync(_h.Target("third", "vol-0ccc333"), Pass, CancellationToken.None);
+
+        var lines = _h.Log.Lines.Select(l => $"{l.Level}: {l.Message}").ToList();
+        lines.Should().Contain($"Information: Volume data: formatting blank device {_h.Root.Combine("dev", "nvme1n1")} as LUKS2")
+            .And.Contain("Information: Volume data: no filesystem, running mkfs.ext4")
+            .And.Contain($"Warning: Volume other: refusing to format {foreign.Path}: blkid found: {foreign.Path}: TYPE=\"xfs\"")
+            .And.Contain($"Information: Volume data is already mounted at {_h.Target("data", "vol-0aaa111").MountPoint}, and the mapping is proven to be this volume")
+            .And.Contain("Information: Volume third: existing LUKS2 volume, header accepted (not marked by cvm-control)");
+        lines.Should().NotContain(l => l.Contains("existing LUKS2 volume", StringComparison.Ordinal) && l.Contains("Volume data", StringComparison.Ordinal),
+            "a volume formatted just now is not an existing one");
+        unmarked.Marker.Should().BeFalse();
+    }
+
+    private FakeDiskWorld.Disk ExistingLuksAt(string volumeId, string node)
+    {
+        var disk = _h.Attach(volumeId, node);
+        disk.IsLuks = true;
+        disk.Slots[0] = Pass.Value;
+        disk.FileSystem = "ext4";
+        return disk;
+    }
+
+    [Fact]
+    public async Task An_open_that_names_a_slot_the_checked_header_lacks_removes_nothing()
+    {
+        var disk = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value, [1] = "stale" });
+        _h.World.Override = spec =>
+        {
+            if (spec.Arguments[0] != "open" || spec.Arguments.Contains("--test-passphrase"))
+            {
+                return null;
+            }
+            _h.World.Map("data", disk);
+            return new CvmControl.OS.ProcessResult(0, "Key slot 7 unlocked.\n", "", TimeSpan.Zero);
+        };
+
+        await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None);
+
+        _h.World.Argvs("cryptsetup").Should().NotContain(a => a[0] == "luksKillSlot" || a[0] == "config");
+        disk.Slots.Keys.Should().Equal(0, 1);
+    }
+
+    [Fact]
+    public async Task When_every_removal_fails_the_preferred_slot_is_still_written_and_each_survivor_is_a_warning()
+    {
+        var disk = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value, [1] = "stale 1", [2] = "stale 2" });
+        _h.World.Override = spec => spec.Arguments[0] == "luksKillSlot" ? new CvmControl.OS.ProcessResult(5, "", "Device busy.", TimeSpan.Zero) : null;
+
+        var outcome = await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None);
+
+        outcome.Warnings.Should().Equal(
+            "stale key slot 1 was not removed: luksKillSlot failed: Device busy. (exit code 5)",
+            "stale key slot 2 was not removed: luksKillSlot failed: Device busy. (exit code 5)");
+        disk.Preferred.Should().Be(0);
+        _h.World.DeviceWrites.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task When_nothing_in_the_cleanup_succeeds_nothing_is_written()
+    {
+        var disk = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value, [1] = "stale 1" });
+        _h.World.Override = spec => spec.Arguments[0] is "luksKillSlot" or "config" ? new CvmControl.OS.ProcessResult(1, "", "Operation not permitted.", TimeSpan.Zero) : null;
+
+        var outcome = await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None);
+
+        outcome.Warnings.Should().Equal(
+            "key slot 0 was not made the preferred one: cryptsetup config failed: Operation not permitted. (exit code 1)",
+            "stale key slot 1 was not removed: luksKillSlot failed: Operation not permitted. (exit code 1)");
+        _h.World.Argvs("cryptsetup").Count(a => a[0] == "luksHeaderBackup").Should().Be(1, "no write-back, so no second look at the device");
+        _h.World.DeviceWrites.Should().Be(0);
+        disk.Preferred.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task A_preference_that_cannot_be_written_back_is_a_warning_about_the_preference()
+    {
+        var disk = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value, [1] = "stale 1" });
+        _h.World.Override = spec =>
+        {
+            if (spec.Arguments[0] == "luksKillSlot")
+            {
+                _h.World.HostWrites(disk, FakeLuksImage.HeaderSize + 4096 + 2000, [0x20]);
+                return new CvmControl.OS.ProcessResult(5, "", "Device busy.", TimeSpan.Zero);
+            }
+            return null;
+        };
+
+        var outcome = await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None);
+
+        outcome.Warnings.Should().HaveCount(2).And.EndWith(
+            $"key slot 0 was not made the preferred one: {HeaderWriteBack.Changed}: {disk.Path}: its header area no longer matches the copy that was checked; nothing was written");
+    }
+
+    [Fact]
+    public async Task A_checked_copy_that_changed_after_the_check_is_not_edited()
+    {
+        // cryptsetup may repair a header copy it opens; what was checked is then gone, so nothing is removed.
+        var disk = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value, [1] = "stale 1" });
+        _h.World.Override = spec =>
+        {
+            if (spec.Arguments[0] == "open" && !spec.Arguments.Contains("--test-passphrase"))
+            {
+                using var copy = new FileStream(spec.Arguments[spec.Arguments.ToList().IndexOf("--header") + 1], FileMode.Open, FileAccess.Write);
+                copy.Position = FakeLuksImage.HeaderSize + 4096 + 2000;
+                copy.WriteByte(0x20);
+            }
+            return null;
+        };
+
+        var outcome = await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None);
+
+        outcome.Ok.Should().BeTrue();
+        outcome.Warnings.Should().Equal($"stale key slots 1 were not removed: the checked header copy of {disk.Path} changed after it was checked");
+        _h.World.Argvs("cryptsetup").Should().NotContain(a => a[0] == "luksKillSlot");
+        Directory.EnumerateFileSystemEntries(_h.Root.Combine("run", "keys")).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task The_mount_is_ext4_and_a_foreign_filesystem_is_named_in_the_refusal()
+    {
+        var xfs = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value }, fileSystem: "xfs");
+
+        var refused = await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None);
+        xfs.FileSystem = "ext4";
+        _h.World.Override = null;
+        (await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None)).Ok.Should().BeTrue();
+
+        refused.Detail.Should().Be($"{_h.Mapper("data")} holds xfs; only ext4 is supported and nothing is formatted over existing data");
+        _h.World.Argvs("mount").Single().Should().Equal("-t", "ext4", "--", _h.Mapper("data"), _h.Target("data", "vol-0aaa111").MountPoint);
+    }
+
     public void Dispose() => _h.Dispose();
 }

@@ -3,6 +3,7 @@ using CvmControl.Tools;
 using CvmControl.Volumes;
 using CvmControl.Volumes.Devices;
 using CvmControl.Volumes.Luks;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -25,14 +26,17 @@ internal sealed class PipelineHarness : IDisposable
         var cryptsetup = new Cryptsetup(World);
         var keys = new KeyDirectory(volumeOptions, Mounts);
         var headers = new HeaderGuard(cryptsetup, keys);
-        var writeBack = new HeaderWriteBack(headers, NullLogger<HeaderWriteBack>.Instance);
+        var writeBack = new HeaderWriteBack(headers, Log.CreateLogger<HeaderWriteBack>());
         Pipeline = new LuksVolumePipeline(Resolver, cryptsetup, new Blkid(World), new E2fsprogs(World), new Mounter(World), Mounts, Kdf,
             headers, writeBack, new MappingProof(Blocks, headers, cryptsetup, Kdf), new BlankCheck(deviceOptions), TimeProvider.System,
-            volumeOptions, deviceOptions, NullLogger<LuksVolumePipeline>.Instance);
-        Rotator = new LuksPassphraseRotator(Resolver, cryptsetup, Kdf, keys, headers, writeBack, volumeOptions, NullLogger<LuksPassphraseRotator>.Instance);
+            volumeOptions, deviceOptions, Log.CreateLogger<LuksVolumePipeline>());
+        Rotator = new LuksPassphraseRotator(Resolver, cryptsetup, Kdf, keys, headers, writeBack, volumeOptions, Log.CreateLogger<LuksPassphraseRotator>());
     }
 
     public TempDir Root { get; }
+
+    /// <summary>What the pipeline, the rotator and the write-back logged.</summary>
+    public ListLogger Log { get; } = new();
 
     public FakeMountTable Mounts { get; }
 

@@ -89,5 +89,23 @@ public sealed class BlankCheckTests : IDisposable
         _check.FindData(disk).Should().NotBeNull();
     }
 
+    [Fact]
+    public void A_device_that_is_not_a_whole_number_of_mebibytes_is_read_to_its_last_byte()
+    {
+        const long size = (3 * 1024 * 1024 / 2) + 100;
+        var disk = Disk(size);
+
+        _check.FindData(disk).Should().BeNull();
+        Write(disk, size - 1, [0x01]);
+        _check.FindData(disk).Should().Be($"non-zero bytes at offset {size - 1}");
+    }
+
+    [Fact]
+    public void A_device_of_exactly_the_header_area_needs_no_samples()
+    {
+        BlankCheck.SampleOffsets(BlankCheck.HeaderAreaBytes).Should().BeEmpty();
+        _check.FindData(Disk(BlankCheck.HeaderAreaBytes)).Should().BeNull();
+    }
+
     public void Dispose() => _dir.Dispose();
 }

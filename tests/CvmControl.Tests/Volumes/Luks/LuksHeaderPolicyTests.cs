@@ -230,4 +230,141 @@ public sealed class LuksHeaderPolicyTests
     {
         LuksHeaderPolicy.Check(Luks2, Forged(r => r["tokens"] = new JsonObject())).HasMarker.Should().BeFalse();
     }
+    /// <summary>Sets the JSON value at a dotted path of the real metadata (parents must exist).</summary>
+    private static string With(string path, string json) => Forged(r =>
+    {
+        var parts = path.Split('.');
+        JsonNode node = r;
+        foreach (var part in parts[..^1])
+        {
+            node = node[part]!;
+        }
+        node[parts[^1]] = json is null ? null : JsonNode.Parse(json);
+    });
+
+    /// <summary>Every rule of the allow-list, each broken once the way a forging host would, and the field the rejection names.</summary>
+    [Theory]
+    [InlineData("keyslots.0.type", "\"luks1\"", "keyslots.0.type is \"luks1\"; only luks2 is allowed")]
+    [InlineData("keyslots.0.priority", "3", "keyslots.0.priority is 3; allowed: 0..2")]
+    [InlineData("keyslots.0.af.type", "\"luks2\"", "keyslots.0.af.type is \"luks2\"; only luks1 is allowed")]
+    [InlineData("keyslots.0.area.type", "\"datashift\"", "keyslots.0.area.type is \"datashift\"; only raw is allowed")]
+    [InlineData("keyslots.0.area.key_size", "32", "keyslots.0.area.key_size is 32; allowed: 64..64")]
+    [InlineData("keyslots.0.kdf.cpus", "65", "keyslots.0.kdf.cpus is 65; allowed: 1..64")]
+    [InlineData("keyslots.0.kdf.salt", "5", "keyslots.0.kdf.salt must be a string")]
+    [InlineData("keyslots.0.kdf", "{\"type\":\"pbkdf2\",\"hash\":\"sha256\",\"iterations\":999,\"salt\":\"AA==\"}", "keyslots.0.kdf.iterations is 999; allowed: 1000..100000000")]
+    [InlineData("keyslots.0.kdf", "{\"type\":\"pbkdf2\",\"hash\":\"sha256\",\"iterations\":1000,\"salt\":[]}", "keyslots.0.kdf.salt must be a string")]
+    [InlineData("keyslots.0.kdf", "{\"time\":4}", "keyslots.0.kdf.type is missing; only argon2id or pbkdf2 (sha256 or stronger) are allowed")]
+    [InlineData("keyslots.0.kdf", "{\"type\":\"argon2id\",\"time\":4,\"memory\":32768,\"cpus\":2}", "keyslots.0.kdf.salt: missing")]
+    [InlineData("keyslots.0", "5", "keyslots.0: must be an object")]
+    [InlineData("tokens.0.keyslots", "[\"0\"]", "tokens.0.keyslots: the marker token is bound to no keyslot")]
+    [InlineData("tokens.0.keyslots", "\"0\"", "tokens.0.keyslots: the marker token is bound to no keyslot")]
+    [InlineData("segments.0.iv_tweak", "\"1\"", "segments.0.iv_tweak is \"1\"; allowed: a decimal string 0..0")]
+    [InlineData("segments.0.size", "\"big\"", "segments.0.size must be \"dynamic\" or a byte count")]
+    [InlineData("segments.0.size", "\"-1\"", "segments.0.size must be \"dynamic\" or a byte count")]
+    [InlineData("segments.0.size", "1048576", "segments.0.size must be \"dynamic\" or a byte count")]
+    [InlineData("segments.0.flags", "[\"backup-previous\"]", "segments.0.flags: no segment flags (e.g. reencryption) are allowed")]
+    [InlineData("segments.0.flags", "\"none\"", "segments.0.flags: no segment flags (e.g. reencryption) are allowed")]
+    [InlineData("segments.0.encryption", "5", "segments.0.encryption is 5; only aes-xts-plain64 is allowed")]
+    [InlineData("digests.0.type", "\"argon2\"", "digests.0.type is \"argon2\"; only pbkdf2 is allowed")]
+    [InlineData("digests.0.salt", "1", "digests.0.salt must be a string")]
+    [InlineData("digests.0.digest", "{}", "digests.0.digest must be a string")]
+    [InlineData("digests.0.segments", "[\"1\"]", "digests.0.segments must be [\"0\"]")]
+    [InlineData("digests.0.segments", "[\"0\",\"0\"]", "digests.0.segments must be [\"0\"]")]
+    [InlineData("digests.0.keyslots", "\"0\"", "digests.0.keyslots must be an array of strings")]
+    [InlineData("digests.0.keyslots", "[0]", "digests.0.keyslots must be an array of strings")]
+    [InlineData("digests.0.keyslots", "[\"01\"]", "digests.0.keyslots: \"01\" is not a valid index")]
+    [InlineData("config.flags", "\"allow-discards\"", "config.flags: no persistent activation flags are allowed")]
+    [InlineData("config.requirements", "{\"mandatory\":\"x\"}", "config.requirements.mandatory: unknown requirements flags are not allowed")]
+    [InlineData("config.requirements", "{\"optional\":[]}", "config.requirements.optional: unknown field")]
+    public void Every_rule_names_the_field_that_breaks_it(string path, string json, string message)
+    {
+        Rejection(With(path, json)).Should().Be(message);
+    }
+
+    [Theory]
+    [InlineData("segments.0.size", "\"1048576\"")]
+    [InlineData("segments.0.flags", "[]")]
+    [InlineData("config.flags", "[]")]
+    [InlineData("config.requirements", "{}")]
+    [InlineData("config.requirements", "{\"mandatory\":[]}")]
+    [InlineData("keyslots.0.priority", "2")]
+    [InlineData("keyslots.0.priority", "0")]
+    public void Empty_lists_a_fixed_size_and_priorities_0_to_2_are_accepted(string path, string json)
+    {
+        LuksHeaderPolicy.Check(Luks2, With(path, json)).Keyslots.Should().Equal(0);
+    }
+
+    [Theory]
+    [InlineData("keyslots", "32")]
+    [InlineData("keyslots", "01")]
+    [InlineData("keyslots", "-1")]
+    [InlineData("tokens", "1x")]
+    [InlineData("digests", "32")]
+    public void An_object_key_that_is_not_an_index_0_to_31_is_rejected(string section, string key)
+    {
+        var json = Forged(r =>
+        {
+            var members = r[section]!.AsObject();
+            var first = members.First();
+            members.Remove(first.Key);
+            members[key] = first.Value;
+        });
+
+        Rejection(json).Should().Be($"{section}.{key}: \"{key}\" is not a valid index");
+    }
+
+    [Fact]
+    public void Keyslots_31_is_the_highest_index_and_the_verdict_lists_slots_in_ascending_order()
+    {
+        var json = Forged(r =>
+        {
+            var slot = r["keyslots"]!["0"]!;
+            r["keyslots"]!.AsObject().Remove("0");
+            r["keyslots"]!["31"] = slot.DeepClone();
+            r["keyslots"]!["4"] = slot;
+            r["digests"]!["0"]!["keyslots"] = JsonNode.Parse("[\"31\",\"4\"]");
+        });
+
+        LuksHeaderPolicy.Check(Luks2, json).Keyslots.Should().Equal(4, 31);
+    }
+
+    [Fact]
+    public void Metadata_nested_deeper_than_any_honest_header_is_refused_before_it_is_walked()
+    {
+        var deep = string.Concat(Enumerable.Repeat("{\"a\":", 20)) + "1" + new string('}', 20);
+
+        Rejection(With("tokens.0.version", deep)).Should().StartWith("metadata: not valid JSON");
+    }
+
+    [Fact]
+    public void A_long_forged_value_is_shown_cut_at_64_characters()
+    {
+        var exactly64 = new string('x', 64);
+        var longer = new string('y', 65);
+
+        Rejection(With("segments.0.encryption", $"\"{exactly64}\"")).Should().Be($"segments.0.encryption is \"{exactly64}\"; only aes-xts-plain64 is allowed");
+        Rejection(With("segments.0.encryption", $"\"{longer}\"")).Should().Be($"segments.0.encryption is \"{longer[..64]}…\"; only aes-xts-plain64 is allowed");
+    }
+
+    [Fact]
+    public void The_version_is_read_big_endian_from_both_bytes()
+    {
+        Rejection(Real(), BinaryHeader(version: 0x0102)).Should().Be("header: version is 258; only LUKS2 is allowed");
+    }
+
+    [Fact]
+    public void Eight_bytes_of_magic_and_version_are_not_yet_a_binary_header()
+    {
+        Rejection(Real(), Luks2[..8]).Should().Be("header: 8 bytes, a LUKS2 binary header has 4096");
+    }
+
+    [Fact]
+    public void A_uuid_field_without_a_terminating_nul_is_rejected()
+    {
+        var binary = BinaryHeader();
+        binary.AsSpan(0xA8, 40).Fill((byte)'a');
+
+        Rejection(Real(), binary).Should().Be($"header: uuid \"{new string('a', 40)}\" is not a UUID");
+    }
 }
+

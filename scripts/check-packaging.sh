@@ -197,7 +197,8 @@ if [ -n "${CVM_BIN:-}" ]; then
     # The version, then the commit it was built from (+sha) when the build saw the git repository.
     [[ "$printed" == "$version" || "$printed" == "$version+"* ]] || { echo "--version printed $printed, not $version"; return 1; }
     "$CVM_BIN" --help > /dev/null || { echo "--help failed"; return 1; }
-    readelf -S "$CVM_BIN" | grep -q __managedcode || { echo "no __managedcode section"; return 1; }
+    # Not "readelf | grep -q" under pipefail: readelf may die of SIGPIPE after grep -q quits.
+    grep -q __managedcode <<< "$(readelf -SW "$CVM_BIN")" || { echo "no __managedcode section"; return 1; }
     needed=$(readelf -d "$CVM_BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
     [ "$needed" = "ld-linux-x86-64.so.2 libc.so.6 libm.so.6 " ] || { echo "NEEDED: $needed"; return 1; }
   }

@@ -83,7 +83,9 @@ fi
 # Only the executable ships; symbols stay out of the output as in the Nix package.
 rm -f "$out"/*.dbg "$out"/*.pdb
 test -x "$out/cvm-control"
-if ! readelf -S "$out/cvm-control" | grep -q __managedcode; then
+# Not "readelf | grep -q" under pipefail: grep -q quits at the first match, and readelf, still
+# writing, then dies of SIGPIPE and fails the pipeline (it did, under load).
+if ! grep -q __managedcode <<< "$(readelf -SW "$out/cvm-control")"; then
   echo "publish: $out/cvm-control has no __managedcode section; it is not a NativeAOT binary" >&2
   exit 1
 fi

@@ -57,6 +57,7 @@ internal static class ServiceRegistration
             KdfGate.ReadAvailableBytes() ?? 2L * 1024 * 1024 * 1024,
             cost.PbkdfMemoryKiB is int kib ? kib * 1024L : KdfGate.DefaultCostBytes)));
         services.AddSingleton<KeyDirectory>();
+        services.AddHostedService<KeyDirectorySweep>();
         services.AddSingleton<HeaderGuard>();
         services.AddSingleton<HeaderWriteBack>();
         services.AddSingleton<IBlockDevices, SysfsBlockDevices>();

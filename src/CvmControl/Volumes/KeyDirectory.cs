@@ -23,4 +23,31 @@ internal sealed class KeyDirectory(IOptions<VolumeOptions> options, IMountTable 
         }
         return dir;
     }
+
+    /// <summary>
+    /// Deletes whatever an earlier run left in the directory. Only this daemon writes there, and only
+    /// short-lived files: header copies, their edited copies and new-passphrase key files. A kill -9 or
+    /// a power cut of the daemon alone (tmpfs survives it) can leave them behind, and a key file holds
+    /// a passphrase. Called once at start, before any operation can run, so nothing in use is removed.
+    /// </summary>
+    /// <returns>The names removed.</returns>
+    public IReadOnlyList<string> RemoveLeftovers()
+    {
+        var dir = new DirectoryInfo(options.Value.KeyDirectory);
+        if (!dir.Exists)
+        {
+            return [];
+        }
+        var removed = new List<string>();
+        foreach (var entry in dir.EnumerateFileSystemInfos())
+        {
+            // Files and links only; a directory there is not ours to walk into.
+            if (entry is FileInfo || entry.LinkTarget is not null)
+            {
+                entry.Delete();
+                removed.Add(entry.Name);
+            }
+        }
+        return removed;
+    }
 }

@@ -32,6 +32,23 @@ public sealed class RecoveryEndpointTests
     }
 
     [Fact]
+    public async Task Restart_deletes_the_key_files_a_killed_run_left_and_names_them_in_the_log()
+    {
+        using var factory = new CvmControlFactory(f =>
+        {
+            Directory.CreateDirectory(f.RunDir.Combine("keys"));
+            File.WriteAllText(f.RunDir.Combine("keys", "newkey-5f1d"), "new-pass-never-logged");
+            File.WriteAllText(f.RunDir.Combine("keys", "header-77aa"), "header bytes");
+        });
+        using var client = factory.CreateClient();
+
+        (await client.DaemonStatus()).Should().Be(ApiStatus.Bootstrap);
+        Directory.EnumerateFileSystemEntries(factory.RunDir.Combine("keys")).Should().BeEmpty();
+        factory.Log.Should().Contain("Removed 2 file(s) an earlier run left in the key directory")
+            .And.Contain("newkey-5f1d").And.Contain("header-77aa").And.NotContain("new-pass-never-logged");
+    }
+
+    [Fact]
     public async Task Restart_with_a_volume_not_mounted_stays_in_bootstrap_and_logs_why()
     {
         using var factory = Restarted(allMounted: false);

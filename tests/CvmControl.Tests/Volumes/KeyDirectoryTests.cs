@@ -50,6 +50,28 @@ public sealed class KeyDirectoryTests : IDisposable
         (devices.DevRoot, devices.SysRoot).Should().Be(("/dev", "/sys"));
     }
 
+    [Fact]
+    public void Leftovers_of_a_killed_run_are_removed_and_named_but_a_subdirectory_is_left()
+    {
+        var dir = _dir.Combine("run", "keys");
+        Directory.CreateDirectory(Path.Combine(dir, "not-ours"));
+        File.WriteAllText(Path.Combine(dir, "newkey-0123"), "a passphrase");
+        File.WriteAllText(Path.Combine(dir, "header-4567"), "header bytes");
+        File.CreateSymbolicLink(Path.Combine(dir, "edit-89ab"), "/nonexistent");
+
+        var removed = Keys().RemoveLeftovers();
+
+        removed.Should().BeEquivalentTo("newkey-0123", "header-4567", "edit-89ab");
+        Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).Should().Equal("not-ours");
+    }
+
+    [Fact]
+    public void Without_a_key_directory_there_is_nothing_to_remove()
+    {
+        Keys().RemoveLeftovers().Should().BeEmpty();
+        Directory.Exists(_dir.Combine("run", "keys")).Should().BeFalse("the sweep does not create it");
+    }
+
     private sealed class UnknownFileSystems : CvmControl.OS.IMountTable
     {
         public CvmControl.OS.MountEntry? Find(string mountPoint) => null;

@@ -42,9 +42,12 @@ done
 cvm_kill9
 check "S11 the kill landed mid-bootstrap (mapping open, not mounted, no bootstrap.json)" \
   bash -c "[ -e /dev/mapper/k ] && ! grep -q ' /k ' /proc/self/mountinfo && [ ! -e $CVM_RUN_DIR/bootstrap.json ]"
+left_keys=$(ls -A "$CVM_RUN_DIR/keys" 2> /dev/null | tr '\n' ' ')
 cvm_start || exit 1
 api GET /api/v1/status
 check "S11 restarted daemon is back in bootstrap" [ "$(jget status)" = bootstrap ]
+check "S11 the restart cleared what the killed run left in the key directory (left: ${left_keys:-nothing})" \
+  [ -z "$(ls -A "$CVM_RUN_DIR/keys" 2> /dev/null)" ]
 api POST /api/v1/bootstrap "$KBOOT"
 check "S11 the same request is accepted again" [ "$CODE" = 202 ]
 wait_op /api/v1/bootstrap
@@ -97,7 +100,7 @@ api GET /api/v1/status
 check "S12 then the daemon is ready" [ "$(jget status)" = ready ]
 check "S12 and bootstrap.json is back" [ -s "$CVM_RUN_DIR/bootstrap.json" ]
 check "S12 the proof left the header as it was" [ "$(header_area "$DK")" = "$k_header" ]
-check "S12 no header copy is left on tmpfs" bash -c "[ -z \"\$(ls -A $CVM_RUN_DIR/keys)\" ]"
+check "S12 no header copy is left on tmpfs ($(ls -A "$CVM_RUN_DIR/keys" | tr '\n' ' '))" [ -z "$(ls -A "$CVM_RUN_DIR/keys")" ]
 
 cvm_stop
 umount /good /k

@@ -1,5 +1,6 @@
 using CvmControl.Attestation.Evidence;
 using CvmControl.Attestation.Platform;
+using CvmControl.Metrics;
 
 namespace CvmControl.Attestation;
 
@@ -30,9 +31,11 @@ internal sealed partial class AttestationService(
     IAttestationProvider provider,
     PlatformInfo platform,
     IEventLogSource eventLogs,
-    ILogger<AttestationService> logger) : IAttestationService, IDisposable
+    ILogger<AttestationService> logger,
+    CvmMetrics? metrics = null) : IAttestationService, IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly CvmMetrics _metrics = metrics ?? CvmMetrics.None;
 
     public async Task<AttestationOutcome> AttestAsync(byte[] nonce, byte[] tlsSpkiSha256, CancellationToken cancellationToken)
     {
@@ -41,6 +44,7 @@ internal sealed partial class AttestationService(
         var reportData = AttestationBinding.ComputeReportData(nonce, tlsSpkiSha256);
 
         EvidenceResult result;
+        var started = _metrics.Now();
         await _gate.WaitAsync(cancellationToken);
         try
         {
@@ -54,6 +58,7 @@ internal sealed partial class AttestationService(
         if (result.Evidence is not { } evidence)
         {
             var failure = result.Failure ?? AttestationFailure.ProviderFailed;
+            _metrics.AttestationFinished(failure == AttestationFailure.NoProvider ? "no_provider" : "provider_failed", started);
             var detail = failure == AttestationFailure.NoProvider ? $"{result.Detail} (platform: tee {platform.TeeName}, {platform.TeeSource})" : result.Detail;
             LogFailed(logger, failure, result.Error ?? "", detail ?? "");
             return new AttestationOutcome(null, failure, result.Error ?? "attestation failed", detail);
@@ -61,6 +66,7 @@ internal sealed partial class AttestationService(
 
         // Only a quote has RTMRs for the log to replay against.
         var eventLog = evidence.Provider == PlatformDetector.TdxGuestProvider ? eventLogs.Read() : null;
+        _metrics.AttestationFinished("ok", started);
         LogAttested(logger, evidence.Provider, nonce.Length, eventLog?.Length ?? 0);
         return new AttestationOutcome(
             new AttestationEvidence(evidence.Provider, evidence.Report, evidence.AuxBlob, reportData, nonce, tlsSpkiSha256) { EventLog = eventLog },

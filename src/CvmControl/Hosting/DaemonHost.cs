@@ -7,6 +7,7 @@ using CvmControl.Identity;
 using CvmControl.Json;
 using Serilog;
 using Serilog.AspNetCore;
+using CvmControl.Metrics;
 using Serilog.Extensions.Logging;
 // Serilog brings its own ILogger; the daemon logs through Microsoft.Extensions.Logging.
 using ILogger = Microsoft.Extensions.Logging.ILogger;
@@ -115,8 +116,11 @@ internal static partial class DaemonHost
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        // Listening from the start, so that nothing measured before the first scrape is lost.
+        app.Services.GetRequiredService<PrometheusExporter>();
         app.UseCvmControlPipeline();
         app.MapApiV1();
+        app.MapMetricsApi();
         return app;
     }
 

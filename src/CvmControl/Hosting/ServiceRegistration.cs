@@ -2,6 +2,7 @@ using CvmControl.Attestation;
 using CvmControl.Attestation.Evidence;
 using CvmControl.Attestation.Platform;
 using CvmControl.Cli;
+using CvmControl.Metrics;
 using CvmControl.Operations;
 using CvmControl.OS;
 using CvmControl.Provisioning;
@@ -20,6 +21,7 @@ internal static class ServiceRegistration
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new RunDirectory(settings.RunDir));
+        services.AddCvmMetrics();
 
         // Seams over the operating system.
         services.AddOptions<ProcessRunnerOptions>();
@@ -53,9 +55,11 @@ internal static class ServiceRegistration
         services.AddSingleton<E2fsprogs>();
         services.AddSingleton<Mounter>();
         services.AddSingleton<IDeviceResolver, AwsNvmeDeviceResolver>();
-        services.AddSingleton(_ => new KdfGate(KdfGate.SlotsFor(
-            KdfGate.ReadAvailableBytes() ?? 2L * 1024 * 1024 * 1024,
-            cost.PbkdfMemoryKiB is int kib ? kib * 1024L : KdfGate.DefaultCostBytes)));
+        services.AddSingleton(sp => new KdfGate(
+            KdfGate.SlotsFor(
+                KdfGate.ReadAvailableBytes() ?? 2L * 1024 * 1024 * 1024,
+                cost.PbkdfMemoryKiB is int kib ? kib * 1024L : KdfGate.DefaultCostBytes),
+            sp.GetRequiredService<CvmMetrics>()));
         services.AddSingleton<KeyDirectory>();
         services.AddHostedService<KeyDirectorySweep>();
         services.AddSingleton<HeaderGuard>();

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
+using CvmControl.Api.V1;
 using CvmControl.Json;
+using CvmControl.Metrics;
 using CvmControl.State;
 using CvmControl.Validation;
 using CvmControl.Volumes;
@@ -21,9 +23,12 @@ internal enum OperationKind
 }
 
 /// <summary>The operation that holds the single slot.</summary>
-internal sealed class RunningOperation(OperationKind kind, byte[] digest)
+internal sealed class RunningOperation(OperationKind kind, byte[] digest, long started = 0)
 {
     public OperationKind Kind { get; } = kind;
+
+    /// <summary>When the slot was taken, as a <see cref="TimeProvider"/> timestamp.</summary>
+    public long Started { get; } = started;
 
     public byte[] Digest { get; } = digest;
 
@@ -79,6 +84,7 @@ internal sealed record ShutdownAdmission(ShutdownDecision Decision, string? Reas
 internal sealed class OperationTracker
 {
     private readonly Lock _gate = new();
+    private readonly CvmMetrics _metrics;
     private DaemonPhase _phase = DaemonPhase.Bootstrap;
     private BootstrapRecord? _record;
     private byte[]? _completedDigest;
@@ -86,9 +92,27 @@ internal sealed class OperationTracker
     private OperationView _bootstrapView = OperationView.Idle;
     private OperationView _passphraseView = OperationView.Idle;
 
+    public OperationTracker(CvmMetrics? metrics = null)
+    {
+        _metrics = metrics ?? CvmMetrics.None;
+        _metrics.ObserveState(Sample);
+    }
+
+    /// <summary>
+    /// Raised after the phase changes or an operation takes or leaves the slot, outside the lock and on
+    /// the thread that made the change: handlers must be quick and must not throw.
+    /// </summary>
+    public event Action? Changed;
+
     public DaemonPhase Phase
     {
         get { lock (_gate) { return _phase; } }
+    }
+
+    /// <summary>The phase and the operation holding the slot, read together.</summary>
+    public (DaemonPhase Phase, OperationKind? Running) State
+    {
+        get { lock (_gate) { return (_phase, _running?.Kind); } }
     }
 
     public OperationView BootstrapView
@@ -114,9 +138,20 @@ internal sealed class OperationTracker
             _phase = DaemonPhase.Ready;
             _bootstrapView = OperationView.Completed;
         }
+        Changed?.Invoke();
     }
 
     public BootstrapAdmission BeginBootstrap(BootstrapPlan plan, byte[] digest)
+    {
+        var admission = Admit(plan, digest);
+        if (admission.Decision == BootstrapDecision.Start)
+        {
+            Changed?.Invoke();
+        }
+        return admission;
+    }
+
+    private BootstrapAdmission Admit(BootstrapPlan plan, byte[] digest)
     {
         lock (_gate)
         {
@@ -141,7 +176,7 @@ internal sealed class OperationTracker
             {
                 return new(BootstrapDecision.Conflict, "already bootstrapped with a different request");
             }
-            var operation = new RunningOperation(OperationKind.Bootstrap, digest);
+            var operation = new RunningOperation(OperationKind.Bootstrap, digest, _metrics.Now());
             _running = operation;
             _bootstrapView = OperationView.InProgress;
             return new(BootstrapDecision.Start, Operation: operation);
@@ -163,9 +198,21 @@ internal sealed class OperationTracker
                 _phase = DaemonPhase.Ready;
             }
         }
+        _metrics.OperationFinished("bootstrap", record is not null, operation.Started);
+        Changed?.Invoke();
     }
 
     public PassphraseAdmission BeginPassphrase(PassphrasePlan plan, byte[] digest)
+    {
+        var admission = Admit(plan, digest);
+        if (admission.Decision == PassphraseDecision.Check)
+        {
+            Changed?.Invoke();
+        }
+        return admission;
+    }
+
+    private PassphraseAdmission Admit(PassphrasePlan plan, byte[] digest)
     {
         lock (_gate)
         {
@@ -187,7 +234,7 @@ internal sealed class OperationTracker
             {
                 return new(PassphraseDecision.UnknownVolumes, $"not a bootstrapped volume: {string.Join(", ", unknown)}");
             }
-            var operation = new RunningOperation(OperationKind.Passphrase, digest);
+            var operation = new RunningOperation(OperationKind.Passphrase, digest, _metrics.Now());
             _running = operation;
             var targets = _record.Targets.Where(t => plan.Volumes.Any(v => v.DmName == t.DmName)).ToList();
             return new(PassphraseDecision.Check, Operation: operation, Targets: targets);
@@ -212,6 +259,7 @@ internal sealed class OperationTracker
             EnsureHolds(operation);
             _running = null;
         }
+        Changed?.Invoke();
     }
 
     public void FinishPassphrase(RunningOperation operation, OperationView view)
@@ -222,10 +270,22 @@ internal sealed class OperationTracker
             _running = null;
             _passphraseView = view;
         }
+        _metrics.OperationFinished("passphrase", view.Status == ApiStatus.Completed, operation.Started);
+        Changed?.Invoke();
     }
 
     /// <summary>Checks the caller and moves to <see cref="DaemonPhase.Shutdown"/>, which blocks new operations.</summary>
     public ShutdownAdmission BeginShutdown(string? userId)
+    {
+        var admission = AdmitShutdown(userId);
+        if (admission.Decision == ShutdownDecision.Begin)
+        {
+            Changed?.Invoke();
+        }
+        return admission;
+    }
+
+    private ShutdownAdmission AdmitShutdown(string? userId)
     {
         lock (_gate)
         {
@@ -264,6 +324,15 @@ internal sealed class OperationTracker
                 _phase = previous;
             }
         }
+        Changed?.Invoke();
+    }
+
+    private DaemonStateSample Sample()
+    {
+        var (phase, running) = State;
+        return new(
+            phase switch { DaemonPhase.Ready => "ready", DaemonPhase.Shutdown => "shutdown", _ => "bootstrap" },
+            running switch { OperationKind.Bootstrap => "bootstrap", OperationKind.Passphrase => "passphrase", _ => null });
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using CvmControl.Metrics;
 
 namespace CvmControl.Volumes;
 
@@ -13,11 +14,14 @@ internal sealed class KdfGate : IDisposable
     public const long DefaultCostBytes = 1024L * 1024 * 1024;
 
     private readonly SemaphoreSlim _slots;
+    private readonly CvmMetrics _metrics;
 
-    public KdfGate(int slots)
+    public KdfGate(int slots, CvmMetrics? metrics = null)
     {
         Slots = Math.Max(1, slots);
         _slots = new SemaphoreSlim(Slots, Slots);
+        _metrics = metrics ?? CvmMetrics.None;
+        _metrics.KdfSlots(Slots);
     }
 
     public int Slots { get; }
@@ -49,7 +53,9 @@ internal sealed class KdfGate : IDisposable
     public async Task<T> RunAsync<T>(Func<Task<T>> step)
     {
         // Not cancellable on purpose: a step that has begun runs to its end (the child has its own timeout).
+        var waiting = _metrics.KdfWaiting();
         await _slots.WaitAsync();
+        _metrics.KdfAcquired(waiting);
         try
         {
             return await step();
@@ -57,6 +63,7 @@ internal sealed class KdfGate : IDisposable
         finally
         {
             _slots.Release();
+            _metrics.KdfReleased();
         }
     }
 

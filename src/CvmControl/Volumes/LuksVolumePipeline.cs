@@ -1,3 +1,4 @@
+using CvmControl.Metrics;
 using CvmControl.OS;
 using CvmControl.Tools;
 using CvmControl.Volumes.Devices;
@@ -25,8 +26,11 @@ internal sealed partial class LuksVolumePipeline(
     TimeProvider time,
     IOptions<VolumeOptions> volumeOptions,
     IOptions<DeviceOptions> deviceOptions,
-    ILogger<LuksVolumePipeline> logger) : IVolumePipeline
+    ILogger<LuksVolumePipeline> logger,
+    CvmMetrics? metrics = null) : IVolumePipeline
 {
+    private readonly CvmMetrics _metrics = metrics ?? CvmMetrics.None;
+
     public async Task<VolumeOutcome> BootstrapAsync(VolumeTarget volume, Passphrase passphrase, CancellationToken stopping)
     {
         var warnings = new List<string>();
@@ -89,16 +93,16 @@ internal sealed partial class LuksVolumePipeline(
         {
             case null:
                 LogMakingFileSystem(logger, volume.DmName);
-                await e2fsprogs.MakeExt4Async(mapper, stopping);
+                await _metrics.TimeStepAsync(VolumeSteps.Mkfs, volume.DmName, () => e2fsprogs.MakeExt4Async(mapper, stopping));
                 break;
             case "ext4":
-                var fsck = await e2fsprogs.CheckAsync(mapper, stopping);
+                var fsck = await _metrics.TimeStepAsync(VolumeSteps.E2fsck, volume.DmName, () => e2fsprogs.CheckAsync(mapper, stopping));
                 if (fsck == 1)
                 {
                     LogFsckCorrected(logger, volume.DmName);
                 }
                 stopping.ThrowIfCancellationRequested();
-                await e2fsprogs.ResizeAsync(mapper, stopping);
+                await _metrics.TimeStepAsync(VolumeSteps.Resize2fs, volume.DmName, () => e2fsprogs.ResizeAsync(mapper, stopping));
                 break;
             default:
                 throw new VolumeOperationException("unsupported filesystem", $"{mapper} holds {type}; only ext4 is supported and nothing is formatted over existing data");
@@ -107,7 +111,7 @@ internal sealed partial class LuksVolumePipeline(
         // 8. Mount.
         stopping.ThrowIfCancellationRequested();
         Directory.CreateDirectory(volume.MountPoint, (UnixFileMode)0b111_101_101);
-        await mounter.MountAsync(mapper, volume.MountPoint, "ext4", stopping);
+        await _metrics.TimeStepAsync(VolumeSteps.Mount, volume.DmName, () => mounter.MountAsync(mapper, volume.MountPoint, "ext4", stopping));
         LogMounted(logger, volume.DmName, volume.MountPoint);
     }
 
@@ -129,7 +133,7 @@ internal sealed partial class LuksVolumePipeline(
             }
             stopping.ThrowIfCancellationRequested();
             LogFormatting(logger, volume.DmName, device);
-            await kdf.RunAsync(() => cryptsetup.FormatAsync(device, passphrase, cost, stopping));
+            await kdf.RunAsync(() => _metrics.TimeStepAsync(VolumeSteps.LuksFormat, volume.DmName, () => cryptsetup.FormatAsync(device, passphrase, cost, stopping)));
             try
             {
                 await cryptsetup.ImportTokenAsync(device, MarkerToken(), CancellationToken.None);
@@ -148,7 +152,7 @@ internal sealed partial class LuksVolumePipeline(
         {
             LogExisting(logger, volume.DmName, header.Verdict.HasMarker ? "initialised by cvm-control" : "not marked by cvm-control");
         }
-        var slot = await kdf.RunAsync(() => cryptsetup.OpenAsync(device, header.Path, volume.DmName, passphrase, stopping));
+        var slot = await kdf.RunAsync(() => _metrics.TimeStepAsync(VolumeSteps.Open, volume.DmName, () => cryptsetup.OpenAsync(device, header.Path, volume.DmName, passphrase, stopping)));
         LogOpened(logger, volume.DmName, slot);
 
         // 6. Drop every other keyslot of a pre-existing volume, best effort, on the checked header.

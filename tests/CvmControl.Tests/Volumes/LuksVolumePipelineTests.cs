@@ -1,5 +1,6 @@
 using CvmControl.OS;
 using CvmControl.Tests.Fakes;
+using CvmControl.Tests.Metrics;
 using CvmControl.Volumes;
 using CvmControl.Volumes.Luks;
 
@@ -7,8 +8,14 @@ namespace CvmControl.Tests.Volumes;
 
 public sealed class LuksVolumePipelineTests : IDisposable
 {
-    private readonly PipelineHarness _h = new();
+    private readonly TestMetrics _metrics = new();
+    private readonly PipelineHarness _h;
     private static readonly Passphrase Pass = new("correct horse\nbattery");
+
+    public LuksVolumePipelineTests()
+    {
+        _h = new PipelineHarness(metrics: _metrics.Metrics);
+    }
 
     /// <summary>vol-0aaa111 as nvme1n1, already LUKS with the given slots (and, optionally, a filesystem inside).</summary>
     private FakeDiskWorld.Disk ExistingLuks(IReadOnlyDictionary<int, string> slots, string? fileSystem = "ext4")
@@ -674,5 +681,46 @@ public sealed class LuksVolumePipelineTests : IDisposable
         _h.World.Argvs("mount").Single().Should().Equal("-t", "ext4", "--", _h.Mapper("data"), _h.Target("data", "vol-0aaa111").MountPoint);
     }
 
-    public void Dispose() => _h.Dispose();
+
+    [Fact]
+    public async Task A_fresh_volume_records_luksFormat_open_mkfs_and_mount_durations_under_its_dm_name()
+    {
+        _h.Attach("vol-0aaa111", "nvme1n1");
+
+        (await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None)).Ok.Should().BeTrue();
+
+        var text = _metrics.Scrape();
+        var samples = TestMetrics.Samples(text);
+        foreach (var step in new[] { "luksFormat", "open", "mkfs", "mount" })
+        {
+            samples.Should().Contain($"cvm_control_volume_step_duration_seconds_count{{dm_name=\"data\",outcome=\"ok\",step=\"{step}\"}}", 1);
+        }
+        text.Should().NotContain("step=\"e2fsck\"").And.NotContain("step=\"resize2fs\"");
+        // Two KDF steps went through the gate (format, open), and both have left it.
+        samples.Should().Contain("cvm_control_kdf_gate_wait_seconds_count", 2);
+        samples.Should().Contain("cvm_control_kdf_gate_running", 0).And.Contain("cvm_control_kdf_gate_waiting", 0);
+        text.Should().NotContain("vol-0aaa111").And.NotContain("vol0aaa111").And.NotContain("horse");
+    }
+
+    [Fact]
+    public async Task An_existing_volume_records_open_e2fsck_resize2fs_and_mount_durations()
+    {
+        ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value });
+
+        (await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None)).Ok.Should().BeTrue();
+
+        var samples = TestMetrics.Samples(_metrics.Scrape());
+
+        foreach (var step in new[] { "open", "e2fsck", "resize2fs", "mount" })
+        {
+            samples.Should().Contain($"cvm_control_volume_step_duration_seconds_count{{dm_name=\"data\",outcome=\"ok\",step=\"{step}\"}}", 1);
+        }
+        samples.Keys.Should().NotContain(k => k.Contains("step=\"luksFormat\"", StringComparison.Ordinal) || k.Contains("step=\"mkfs\"", StringComparison.Ordinal));
+    }
+
+    public void Dispose()
+    {
+        _h.Dispose();
+        _metrics.Dispose();
+    }
 }

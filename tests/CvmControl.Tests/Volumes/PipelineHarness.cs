@@ -1,3 +1,4 @@
+using CvmControl.Metrics;
 using CvmControl.Tests.Fakes;
 using CvmControl.Tools;
 using CvmControl.Volumes;
@@ -12,13 +13,13 @@ namespace CvmControl.Tests.Volumes;
 /// <summary>The real pipeline and rotator over the simulated disk world and a fake /dev tree.</summary>
 internal sealed class PipelineHarness : IDisposable
 {
-    public PipelineHarness(int kdfSlots = 4)
+    public PipelineHarness(int kdfSlots = 4, CvmMetrics? metrics = null)
     {
         Root = new TempDir();
         Mounts = new FakeMountTable();
         Blocks = new FakeBlockDevices();
         World = new FakeDiskWorld(Root.Combine("dev"), Mounts, Blocks);
-        Kdf = new KdfGate(kdfSlots);
+        Kdf = new KdfGate(kdfSlots, metrics);
         Directory.CreateDirectory(Root.Combine("dev", "disk", "by-id"));
         var deviceOptions = Options.Create(new DeviceOptions { DevRoot = Root.Combine("dev"), SysRoot = Root.Combine("sys"), Timeout = TimeSpan.FromMilliseconds(300), PollInterval = TimeSpan.FromMilliseconds(50) });
         var volumeOptions = Options.Create(new VolumeOptions { Cost = new LuksCost(32768, 100), KeyDirectory = Root.Combine("run", "keys") });
@@ -29,7 +30,7 @@ internal sealed class PipelineHarness : IDisposable
         var writeBack = new HeaderWriteBack(headers, Log.CreateLogger<HeaderWriteBack>());
         Pipeline = new LuksVolumePipeline(Resolver, cryptsetup, new Blkid(World), new E2fsprogs(World), new Mounter(World), Mounts, Kdf,
             headers, writeBack, new MappingProof(Blocks, headers, cryptsetup, Kdf), new BlankCheck(deviceOptions), TimeProvider.System,
-            volumeOptions, deviceOptions, Log.CreateLogger<LuksVolumePipeline>());
+            volumeOptions, deviceOptions, Log.CreateLogger<LuksVolumePipeline>(), metrics);
         Rotator = new LuksPassphraseRotator(Resolver, cryptsetup, Kdf, keys, headers, writeBack, volumeOptions, Log.CreateLogger<LuksPassphraseRotator>());
     }
 

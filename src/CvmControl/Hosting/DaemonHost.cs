@@ -8,6 +8,7 @@ using CvmControl.Json;
 using Serilog;
 using Serilog.AspNetCore;
 using CvmControl.Metrics;
+using CvmControl.Systemd;
 using Serilog.Extensions.Logging;
 // Serilog brings its own ILogger; the daemon logs through Microsoft.Extensions.Logging.
 using ILogger = Microsoft.Extensions.Logging.ILogger;
@@ -46,7 +47,7 @@ internal static partial class DaemonHost
             LogCannotStartTls(loggers.CreateLogger("CvmControl"), tlsError!);
             return 1;
         }
-        await using var app = Build(settings, serilog, tls: tls);
+        await using var app = Build(settings, serilog, tls: tls, systemd: SystemdEnvironment.FromProcess());
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CvmControl");
         if (trustless != 0)
         {
@@ -77,8 +78,9 @@ internal static partial class DaemonHost
     internal static bool IsLoopback(IPAddress address) =>
         IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address);
 
-    public static WebApplication Build(DaemonSettings settings, Serilog.ILogger serilog, Action<WebApplicationBuilder>? configure = null, TlsSetup? tls = null)
+    public static WebApplication Build(DaemonSettings settings, Serilog.ILogger serilog, Action<WebApplicationBuilder>? configure = null, TlsSetup? tls = null, SystemdEnvironment? systemd = null)
     {
+        systemd ??= SystemdEnvironment.None;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             Args = [],
@@ -100,6 +102,10 @@ internal static partial class DaemonHost
 
         tls ??= TlsSetup.Load(settings.Tls, CredentialFiles.Instance, TimeProvider.System);
         builder.Services.AddTlsIdentity(tls);
+        builder.Services.AddSingleton(systemd);
+        builder.Services.AddSingleton(new StartupWork([tls.Server.Ready]));
+        builder.Services.AddSingleton<SelfProbe>();
+        builder.Services.AddSingleton<IPipelineProbe>(sp => sp.GetRequiredService<SelfProbe>());
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -109,16 +115,25 @@ internal static partial class DaemonHost
             // ServedCertificate and TlsEndpoint); handed a plain certificate, Kestrel would build one
             // itself and hold up its start meanwhile, and could not switch to a reloaded one.
             var endpoint = kestrel.ApplicationServices.GetRequiredService<TlsEndpoint>();
-            kestrel.Listen(settings.Address, settings.Port, listen => listen.UseHttps(endpoint.CallbackOptions()));
+            kestrel.Listen(settings.Address, settings.Port, listen => listen.Mark(new ListenerFeature(ListenerKind.Https, "tcp")).UseHttps(endpoint.CallbackOptions()));
+            // Only a service manager that listens for READY=1 and WATCHDOG=1 needs the probe.
+            if (systemd.NotifySocket is not null)
+            {
+                kestrel.Listen(kestrel.ApplicationServices.GetRequiredService<SelfProbe>().EndPoint, listen => listen
+                    .OnlyFromThisProcess()
+                    .Mark(new ListenerFeature(ListenerKind.Probe, "probe")));
+            }
         });
 
         builder.Services.AddCvmControl(settings);
+        builder.Services.AddHostedService<ServiceNotifier>();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         // Listening from the start, so that nothing measured before the first scrape is lost.
         app.Services.GetRequiredService<PrometheusExporter>();
         app.UseCvmControlPipeline();
+        app.UseListenerGate();
         app.MapApiV1();
         app.MapMetricsApi();
         return app;

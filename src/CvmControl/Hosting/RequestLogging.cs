@@ -1,3 +1,4 @@
+using CvmControl.Identity;
 using Serilog.AspNetCore;
 using Serilog.Events;
 
@@ -20,7 +21,15 @@ internal static class RequestLogging
         options.MessageTemplate = MessageTemplate;
         options.IncludeQueryInRequestPath = false;
         options.GetMessageTemplateProperties = Properties;
+        options.GetLevel = Level;
     }
+
+    // The daemon's own probe runs every few seconds under a watchdog: debug, not the request log.
+    // Otherwise Serilog.AspNetCore's own rule: an error for a 5xx or an exception, else information.
+    private static LogEventLevel Level(HttpContext http, double elapsedMs, Exception? exception) =>
+        http.Features.Get<ListenerFeature>()?.Kind == ListenerKind.Probe ? LogEventLevel.Debug
+        : exception is not null || http.Response.StatusCode > 499 ? LogEventLevel.Error
+        : LogEventLevel.Information;
 
     private static IEnumerable<LogEventProperty> Properties(HttpContext http, string path, double elapsedMs, int statusCode) =>
     [

@@ -18,6 +18,11 @@ internal static partial class ClientGate
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CvmControl.Http.ClientGate");
         app.Use((context, next) =>
         {
+            // The daemon's own probe, and local sockets, whose file mode and owner decide who connects.
+            if (context.Features.Get<ListenerFeature>()?.Kind is ListenerKind.Probe or ListenerKind.Local)
+            {
+                return next(context);
+            }
             var tls = context.Features.Get<TlsConnection>();
             if (tls?.Client is { Allowed: true })
             {

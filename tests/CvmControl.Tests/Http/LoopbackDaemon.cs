@@ -1,6 +1,7 @@
 using System.Net;
 using CvmControl.Cli;
 using CvmControl.Hosting;
+using CvmControl.Systemd;
 using CvmControl.Tests.Fakes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -38,6 +39,9 @@ internal sealed class LoopbackDaemon : IAsyncDisposable
 
     public Uri Url { get; private set; } = null!;
 
+    /// <summary>Every address Kestrel listens on (the probe listener's too, when there is one).</summary>
+    public IReadOnlyCollection<string> Addresses => App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
+
     /// <summary>Everything the daemon logged, as text lines.</summary>
     public string Log
     {
@@ -47,7 +51,8 @@ internal sealed class LoopbackDaemon : IAsyncDisposable
 
     /// <param name="configure">Changes to the settings, e.g. TLS files and client authentication.</param>
     /// <param name="services">Replacements in the container, after the fakes.</param>
-    public static async Task<LoopbackDaemon> StartAsync(FakeTsm? tsm = null, Func<DaemonSettings, DaemonSettings>? configure = null, Action<IServiceCollection>? services = null)
+    /// <param name="systemd">What systemd passed: a notification socket, a watchdog, sockets.</param>
+    public static async Task<LoopbackDaemon> StartAsync(FakeTsm? tsm = null, Func<DaemonSettings, DaemonSettings>? configure = null, Action<IServiceCollection>? services = null, SystemdEnvironment? systemd = null)
     {
         var daemon = new LoopbackDaemon(new FakeVolumeBackend(), tsm ?? FakeTsm.Snp());
         var settings = new DaemonSettings { Address = IPAddress.Loopback, Port = 0, TlsCommonName = "cvm.test", RunDir = daemon._run.Path, CcelPath = daemon._root.CcelPath, LogFormat = LogFormat.Text };
@@ -56,9 +61,9 @@ internal sealed class LoopbackDaemon : IAsyncDisposable
         {
             FakeSeams.Replace(b.Services, daemon.Volumes, new FakePowerControl(), new FakeMountTable(), daemon.Tsm, daemon._root.Path);
             services?.Invoke(b.Services);
-        });
+        }, systemd: systemd);
         await daemon.App.StartAsync();
-        daemon.Url = new Uri(daemon.App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+        daemon.Url = new Uri(daemon.Addresses.Single(a => a.StartsWith("https:", StringComparison.Ordinal)));
         return daemon;
     }
 

@@ -35,6 +35,12 @@ internal sealed record DaemonSettings
     /// <summary>The configfs-tsm report directory through which attestation evidence is obtained.</summary>
     public string TsmDir { get; init; } = "/sys/kernel/config/tsm/report";
 
+    /// <summary>A Unix socket serving plain HTTP to workloads inside the VM; null for none.</summary>
+    public string? UnixSocket { get; init; }
+
+    /// <summary>Whether local Unix sockets serve the whole API rather than status, platform and metrics.</summary>
+    public bool UnixSocketFullApi { get; init; }
+
     /// <summary>The ACPI CCEL table: the TDX event log sent with a quote when it exists.</summary>
     public string CcelPath { get; init; } = "/sys/firmware/acpi/tables/data/CCEL";
 

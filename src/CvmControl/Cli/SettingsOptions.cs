@@ -15,7 +15,8 @@ internal sealed class Setting
 {
     private readonly Func<string, DaemonSettings, (DaemonSettings? Settings, string? Error)> _apply;
 
-    public Setting(string flag, string env, string defaultText, string description, string valueName, Func<string, DaemonSettings, (DaemonSettings? Settings, string? Error)> apply, bool repeatable = false)
+    /// <param name="switchLike">The flag may be given alone (its value is then empty), or with a value.</param>
+    public Setting(string flag, string env, string defaultText, string description, string valueName, Func<string, DaemonSettings, (DaemonSettings? Settings, string? Error)> apply, bool repeatable = false, bool switchLike = false)
     {
         Flag = flag;
         Env = env;
@@ -24,7 +25,7 @@ internal sealed class Setting
         var help = $"{description} [env: {env}{(repeatable ? ", a comma-separated list" : "")}] [default: {defaultText}]";
         Option = repeatable
             ? new Option<string[]>(flag) { Description = help, HelpName = valueName, Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false }
-            : new Option<string>(flag) { Description = help, HelpName = valueName };
+            : new Option<string>(flag) { Description = help, HelpName = valueName, Arity = switchLike ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne };
     }
 
     public Option Option { get; }
@@ -131,9 +132,22 @@ internal static class SettingsOptions
             KeyPin.TryParse(raw, out var error) is { } pin
                 ? (s.AllowedClientKeys.Contains(pin) ? s : s with { AllowedClientKeys = [.. s.AllowedClientKeys, pin] }, null)
                 : (null, error), repeatable: true),
+        new("--unix-socket", "CVM_CONTROL_UNIX_SOCKET", "none", "Unix socket serving plain HTTP to workloads inside the VM (status, platform and metrics); its directory's and its own mode and owner govern access", "path", (raw, s) =>
+            IsAbsoluteNormalisedPath(raw) && !raw.EndsWith('/') && System.Text.Encoding.UTF8.GetByteCount(raw) <= MaxUnixSocketPath
+                ? (s with { UnixSocket = raw }, null)
+                : (null, $"must be an absolute, normalised file path of at most {MaxUnixSocketPath} bytes")),
+        new("--unix-socket-full-api", "CVM_CONTROL_UNIX_SOCKET_FULL_API", "false", "Serve the whole API, not only status, platform and metrics, on Unix sockets (--unix-socket and passed ones)", "true|false", (raw, s) => raw switch
+        {
+            "" or "true" => (s with { UnixSocketFullApi = true }, null),
+            "false" => (s with { UnixSocketFullApi = false }, null),
+            _ => (null, "must be true or false, or the flag alone"),
+        }, switchLike: true),
     ];
 
     private const string FilePathError = "must be a file path";
+
+    /// <summary>sun_path holds 108 bytes, one of them the terminating NUL.</summary>
+    private const int MaxUnixSocketPath = 107;
 
     /// <summary><c>30</c> and <c>30s</c> are seconds; <c>ms</c>, <c>m</c> and <c>h</c> suffixes also work.</summary>
     internal static TimeSpan? ParseDuration(string raw)

@@ -47,7 +47,19 @@ internal static partial class DaemonHost
             LogCannotStartTls(loggers.CreateLogger("CvmControl"), tlsError!);
             return 1;
         }
-        await using var app = Build(settings, serilog, tls: tls, systemd: SystemdEnvironment.FromProcess());
+        var systemd = SystemdEnvironment.FromProcess();
+        IReadOnlyList<PlannedListener> listeners;
+        try
+        {
+            listeners = ListenerPlan.Create(settings, systemd);
+        }
+        catch (ListenerException ex)
+        {
+            using var loggers = new SerilogLoggerFactory(serilog);
+            LogCannotListen(loggers.CreateLogger("CvmControl"), ex.Message);
+            return 1;
+        }
+        await using var app = Build(settings, serilog, tls: tls, systemd: systemd, listeners: listeners);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CvmControl");
         if (trustless != 0)
         {
@@ -59,17 +71,30 @@ internal static partial class DaemonHost
             // Normally done by now; a certificate context that cannot be built stops the daemon here.
             await tls.Server.Ready;
             var clients = tls.Options.Clients;
-            LogListening(logger, settings.Address.ToString(), settings.Port, tls.Server.Current.Source, TlsSetup.Describe(tls.Server.Current), clients.Describe(tls.Options.ClientCaFile));
-            if (!clients.Enabled && !IsLoopback(settings.Address))
+            foreach (var listener in listeners)
             {
-                LogOpenToAnyone(logger, settings.Address.ToString(), settings.Port);
+                if (!listener.Tls)
+                {
+                    LogListeningLocal(logger, listener.Description);
+                    continue;
+                }
+                LogListening(logger, listener.Description, tls.Server.Current.Source, TlsSetup.Describe(tls.Server.Current), clients.Describe(tls.Options.ClientCaFile));
+                if (!clients.Enabled && listener.Network is { } network && !IsLoopback(network.Address))
+                {
+                    LogOpenToAnyone(logger, network.Address.ToString(), network.Port);
+                }
             }
             await app.WaitForShutdownAsync(cancellationToken);
             return 0;
         }
+        catch (ListenerException ex)
+        {
+            LogCannotListen(logger, ex.Message);
+            return 1;
+        }
         catch (IOException ex) when (ex.InnerException is SocketException || ex.Message.Contains("address", StringComparison.OrdinalIgnoreCase))
         {
-            LogCannotListen(logger, settings.Address.ToString(), settings.Port, ex.Message);
+            LogCannotListen(logger, $"{string.Join(", ", listeners.Select(l => l.Description))}: {ex.Message}");
             return 1;
         }
     }
@@ -78,9 +103,16 @@ internal static partial class DaemonHost
     internal static bool IsLoopback(IPAddress address) =>
         IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address);
 
-    public static WebApplication Build(DaemonSettings settings, Serilog.ILogger serilog, Action<WebApplicationBuilder>? configure = null, TlsSetup? tls = null, SystemdEnvironment? systemd = null)
+    public static WebApplication Build(
+        DaemonSettings settings,
+        Serilog.ILogger serilog,
+        Action<WebApplicationBuilder>? configure = null,
+        TlsSetup? tls = null,
+        SystemdEnvironment? systemd = null,
+        IReadOnlyList<PlannedListener>? listeners = null)
     {
         systemd ??= SystemdEnvironment.None;
+        listeners ??= ListenerPlan.Create(settings, systemd);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             Args = [],
@@ -105,6 +137,7 @@ internal static partial class DaemonHost
         builder.Services.AddSingleton(systemd);
         builder.Services.AddSingleton(new StartupWork([tls.Server.Ready]));
         builder.Services.AddSingleton<SelfProbe>();
+        builder.Services.AddHostedService(_ => new LocalSocketFiles(listeners));
         builder.Services.AddSingleton<IPipelineProbe>(sp => sp.GetRequiredService<SelfProbe>());
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -115,7 +148,7 @@ internal static partial class DaemonHost
             // ServedCertificate and TlsEndpoint); handed a plain certificate, Kestrel would build one
             // itself and hold up its start meanwhile, and could not switch to a reloaded one.
             var endpoint = kestrel.ApplicationServices.GetRequiredService<TlsEndpoint>();
-            kestrel.Listen(settings.Address, settings.Port, listen => listen.Mark(new ListenerFeature(ListenerKind.Https, "tcp")).UseHttps(endpoint.CallbackOptions()));
+            kestrel.Listen(listeners, listen => listen.UseHttps(endpoint.CallbackOptions()), kestrel.ApplicationServices.GetRequiredService<CvmMetrics>());
             // Only a service manager that listens for READY=1 and WATCHDOG=1 needs the probe.
             if (systemd.NotifySocket is not null)
             {
@@ -139,8 +172,11 @@ internal static partial class DaemonHost
         return app;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Listening on https://{Address}:{Port} (certificate {CertificateSource}: {Certificate}; client authentication {ClientAuthentication})")]
-    private static partial void LogListening(ILogger logger, string address, int port, string certificateSource, string certificate, string clientAuthentication);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listening on {Listener} (certificate {CertificateSource}: {Certificate}; client authentication {ClientAuthentication})")]
+    private static partial void LogListening(ILogger logger, string listener, string certificateSource, string certificate, string clientAuthentication);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listening on {Listener}")]
+    private static partial void LogListeningLocal(ILogger logger, string listener);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Listening on {Address}:{Port} without client authentication: anyone who can reach this port can bootstrap the VM with their own secrets, or shut it down. Pin the owner's key with --allow-client-key, or use --client-ca with --allow-client")]
     private static partial void LogOpenToAnyone(ILogger logger, string address, int port);
@@ -151,6 +187,6 @@ internal static partial class DaemonHost
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not hide the system trust store from the TLS stack ({Reason}); it is loaded at start as before")]
     private static partial void LogTrustStoreKept(ILogger logger, string reason);
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "Cannot listen on {Address}:{Port}: {Reason}")]
-    private static partial void LogCannotListen(ILogger logger, string address, int port, string reason);
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Cannot listen: {Reason}")]
+    private static partial void LogCannotListen(ILogger logger, string reason);
 }

@@ -1,4 +1,5 @@
 using CvmControl.Identity;
+using CvmControl.Metrics;
 
 namespace CvmControl.Http;
 
@@ -16,6 +17,7 @@ internal static partial class ClientGate
             return app;
         }
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CvmControl.Http.ClientGate");
+        var metrics = app.Services.GetRequiredService<CvmMetrics>();
         app.Use((context, next) =>
         {
             // The daemon's own probe, and local sockets, whose file mode and owner decide who connects.
@@ -32,6 +34,7 @@ internal static partial class ClientGate
                 ? ("client not allowed", NotAllowed(client))
                 // Only a listener without TLS gets here (the handshake demands a certificate).
                 : ("client certificate required", "this connection presented no client certificate");
+            metrics.ClientRefused("request");
             if (tls is null || tls.FirstRefusal())
             {
                 LogRefused(logger, context.Connection.RemoteIpAddress?.ToString() ?? "?", context.Connection.Id, context.Request.Method, context.Request.Path, detail);

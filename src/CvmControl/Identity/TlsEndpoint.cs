@@ -1,3 +1,4 @@
+using CvmControl.Metrics;
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
@@ -12,7 +13,7 @@ namespace CvmControl.Identity;
 /// Kestrel takes it as <see cref="TlsHandshakeCallbackOptions"/> (<see cref="CallbackOptions"/>),
 /// which any listener can use: the TCP endpoint today, a socket handed over by systemd tomorrow.
 /// </summary>
-internal sealed partial class TlsEndpoint(ServerIdentity server, ClientAuthenticator clients, ILogger<TlsEndpoint> logger)
+internal sealed partial class TlsEndpoint(ServerIdentity server, ClientAuthenticator clients, ILogger<TlsEndpoint> logger, CvmMetrics? metrics = null)
 {
     public const SslProtocols Protocols = SslProtocols.Tls12 | SslProtocols.Tls13;
 
@@ -37,6 +38,7 @@ internal sealed partial class TlsEndpoint(ServerIdentity server, ClientAuthentic
     public async ValueTask<SslServerAuthenticationOptions> OnConnectionAsync(ConnectionContext connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        HandshakeWatch.HelloSeen(connection);
         var served = server.Current;
         var tls = new TlsConnection(served);
         connection.Features.Set(tls);
@@ -66,8 +68,10 @@ internal sealed partial class TlsEndpoint(ServerIdentity server, ClientAuthentic
             tls.Client = identity;
             return true;
         }
+        HandshakeWatch.Refused(connection);
         if (tls.FirstRefusal())
         {
+            (metrics ?? CvmMetrics.None).ClientRefused("handshake");
             LogHandshakeRefused(logger, connection.RemoteEndPoint?.ToString() ?? "?", connection.ConnectionId, check.Presented, check.Refusal ?? "refused");
         }
         return false;

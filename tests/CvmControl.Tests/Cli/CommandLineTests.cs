@@ -207,6 +207,8 @@ public sealed class CommandLineTests
         ("--client-ca", "CVM_CONTROL_CLIENT_CA", "none", "/tmp/flag-ca.pem", "/tmp/env-ca.pem", s => s.ClientCaFile, "/tmp/flag-ca.pem", ["--allow-client", Owner]),
         ("--allow-client", "CVM_CONTROL_ALLOW_CLIENT, a comma-separated list", "none", Ops, Owner, s => string.Join(' ', s.AllowedClients), Ops, ["--client-ca", "/tmp/ca.pem"]),
         ("--allow-client-key", "CVM_CONTROL_ALLOW_CLIENT_KEY, a comma-separated list", "none", PinB, PinA, s => string.Join(' ', s.AllowedClientKeys), PinB, []),
+        ("--unix-socket", "CVM_CONTROL_UNIX_SOCKET", "none", "/run/flag.sock", "/run/env.sock", s => s.UnixSocket, "/run/flag.sock", []),
+        ("--unix-socket-full-api", "CVM_CONTROL_UNIX_SOCKET_FULL_API", "false", "true", "false", s => s.UnixSocketFullApi.ToString(), bool.TrueString, []),
     ];
 
     [Fact]
@@ -217,7 +219,7 @@ public sealed class CommandLineTests
         var help = run.Out.ToString();
         foreach (var (flag, env, def, _, _, _, _, _) in EveryFlag)
         {
-            help.Should().MatchRegex($@"(?m)^\s+{flag} <[\w-]+>\s.*\[env: {System.Text.RegularExpressions.Regex.Escape(env)}\] \[default: {System.Text.RegularExpressions.Regex.Escape(def)}\]$");
+            help.Should().MatchRegex($@"(?m)^\s+{flag} <[\w|-]+>\s.*\[env: {System.Text.RegularExpressions.Regex.Escape(env)}\] \[default: {System.Text.RegularExpressions.Regex.Escape(def)}\]$");
         }
         help.Split('\n').Count(l => l.Contains("[env: CVM_CONTROL_", StringComparison.Ordinal)).Should().Be(EveryFlag.Length, "a new flag belongs in this table");
         run.Settings.Should().BeNull();
@@ -308,6 +310,53 @@ public sealed class CommandLineTests
         var run = new Run();
         (await run.Invoke([], new() { ["CVM_CONTROL_ALLOW_CLIENT_KEY"] = $"{PinA},md5//x" })).Should().Be(2);
         run.Err.ToString().Should().StartWith("cvm-control: invalid CVM_CONTROL_ALLOW_CLIENT_KEY \"md5//x\": ");
+    }
+
+    [Fact]
+    public async Task Unix_socket_takes_an_absolute_path_from_flag_or_env_and_is_off_by_default()
+    {
+        var run = new Run();
+        await run.Invoke([]);
+        run.Settings!.UnixSocket.Should().BeNull();
+        run.Settings.UnixSocketFullApi.Should().BeFalse();
+
+        await run.Invoke(["--unix-socket", "/run/cvm-control/api.sock"]);
+        run.Settings!.UnixSocket.Should().Be("/run/cvm-control/api.sock");
+
+        await run.Invoke([], new() { ["CVM_CONTROL_UNIX_SOCKET"] = "/run/x.sock" });
+        run.Settings!.UnixSocket.Should().Be("/run/x.sock");
+    }
+
+    [Theory]
+    [InlineData(new[] { "--unix-socket-full-api" }, null, true)]
+    [InlineData(new[] { "--unix-socket-full-api", "true" }, null, true)]
+    [InlineData(new[] { "--unix-socket-full-api", "false" }, "true", false)]
+    [InlineData(new string[0], "true", true)]
+    [InlineData(new string[0], "false", false)]
+    public async Task Unix_socket_full_api_is_a_switch_that_also_takes_true_or_false(string[] args, string? env, bool expected)
+    {
+        var run = new Run();
+        (await run.Invoke(args, env is null ? null : new() { ["CVM_CONTROL_UNIX_SOCKET_FULL_API"] = env })).Should().Be(0);
+        run.Settings!.UnixSocketFullApi.Should().Be(expected);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--unix-socket", "api.sock" }, "invalid --unix-socket \"api.sock\": must be an absolute, normalised file path of at most 107 bytes")]
+    [InlineData(new[] { "--unix-socket", "/run/cvm/" }, "invalid --unix-socket \"/run/cvm/\": must be an absolute, normalised file path of at most 107 bytes")]
+    [InlineData(new[] { "--unix-socket-full-api", "yes" }, "invalid --unix-socket-full-api \"yes\": must be true or false, or the flag alone")]
+    public async Task Invalid_unix_socket_settings_exit_2_with_one_line(string[] args, string expected)
+    {
+        var run = new Run();
+        (await run.Invoke(args)).Should().Be(2);
+        run.Err.ToString().Should().Be($"cvm-control: {expected}\n");
+    }
+
+    [Fact]
+    public async Task A_unix_socket_path_longer_than_sun_path_is_refused()
+    {
+        var run = new Run();
+        (await run.Invoke(["--unix-socket", "/" + new string('a', 107)])).Should().Be(2);
+        (await run.Invoke(["--unix-socket", "/" + new string('a', 106)])).Should().Be(0);
     }
 
     [Fact]

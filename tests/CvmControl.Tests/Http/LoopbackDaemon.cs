@@ -63,7 +63,8 @@ internal sealed class LoopbackDaemon : IAsyncDisposable
             services?.Invoke(b.Services);
         }, systemd: systemd);
         await daemon.App.StartAsync();
-        daemon.Url = new Uri(daemon.Addresses.Single(a => a.StartsWith("https:", StringComparison.Ordinal)));
+        // Null when the daemon serves only sockets passed to it.
+        daemon.Url = daemon.Addresses.Where(a => a.StartsWith("https://127.", StringComparison.Ordinal)).Select(a => new Uri(a)).SingleOrDefault()!;
         return daemon;
     }
 

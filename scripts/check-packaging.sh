@@ -210,7 +210,7 @@ fi
 # --- 6. systemd units --------------------------------------------------------------------------
 if command -v systemd-analyze >/dev/null; then
   units=$(mktemp -d)
-  cp "$stage"/deploy/*.service "$stage"/deploy/*.path "$stage"/deploy/*.target "$units"/
+  cp "$stage"/deploy/*.service "$stage"/deploy/*.socket "$stage"/deploy/*.path "$stage"/deploy/*.target "$units"/
   # verify insists that ExecStart's binary exists; point it at a stand-in of the same name.
   printf '#!/bin/sh\nexit 0\n' > "$units/cvm-control"
   chmod 755 "$units/cvm-control"
@@ -218,10 +218,11 @@ if command -v systemd-analyze >/dev/null; then
   verify_units() {
     local out
     # verify exits 0 on unknown keys and bad values (it only warns); any output at all is a failure.
-    out=$(cd "$units" && systemd-analyze verify cvm-control.service cvm-bootstrapped.path cvm-bootstrapped.target 2>&1) \
+    out=$(cd "$units" && systemd-analyze verify cvm-control.service cvm-control.socket cvm-control-vsock.socket cvm-control-vsock.service \
+      cvm-bootstrapped.path cvm-bootstrapped.target 2>&1) \
       && [ -z "$out" ] || { echo "$out"; return 1; }
   }
-  run "systemd-analyze verify deploy/cvm-control.service cvm-bootstrapped.{path,target} ($(systemd-analyze --version | head -1))" verify_units
+  run "systemd-analyze verify deploy/cvm-control.{service,socket} cvm-control-vsock.{socket,service} cvm-bootstrapped.{path,target} ($(systemd-analyze --version | head -1))" verify_units
   # The properties the deployment relies on, as systemd parsed them.
   unit_props() {
     local f=$units/cvm-control.service
@@ -232,6 +233,16 @@ if command -v systemd-analyze >/dev/null; then
       ! grep -qE '^(Protect(Home|System|KernelTunables|KernelModules|KernelLogs|ControlGroups|Proc)|PrivateTmp|PrivateDevices|PrivateMounts|ReadOnlyPaths|InaccessiblePaths|TemporaryFileSystem|BindPaths|MountFlags)=' "$f"
   }
   run "unit: RuntimeDirectory=cvm 0755 preserved, Restart=on-failure, KillMode=mixed, TimeoutStopSec > 80 s, JSON logs, no mount namespace" unit_props
+  # Readiness and the watchdog as the daemon implements them; sockets as ListenerPlan classifies them.
+  notify_props() {
+    local f=$units/cvm-control.service
+    grep -qx 'Type=notify' "$f" && grep -qx 'NotifyAccess=main' "$f" &&
+      [ "$(sed -n 's/^WatchdogSec=\([0-9]*\)s$/\1/p' "$f")" -ge 2 ] &&
+      grep -qx 'ListenStream=9443' "$units/cvm-control.socket" && ! grep -q '^Accept=yes' "$units/cvm-control.socket" &&
+      grep -qx 'ListenStream=vsock::9443' "$units/cvm-control-vsock.socket" &&
+      grep -q '^ExecStart=/lib/systemd/systemd-socket-proxyd 127.0.0.1:9443$' "$units/cvm-control-vsock.service"
+  }
+  run "units: Type=notify with NotifyAccess=main and WatchdogSec=, cvm-control.socket passes listening sockets, vsock::9443 goes through systemd-socket-proxyd to 127.0.0.1:9443" notify_props
   rm -rf "$units"
 else
   skip "systemd-analyze verify: systemd-analyze is not installed (Debian: part of the systemd package, too heavy to pull into a container for a lint)"

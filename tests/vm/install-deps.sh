@@ -6,8 +6,11 @@
 # directory under /lib/modules that has a matching /boot/vmlinuz-<kver>.
 set -euo pipefail
 
+# systemd: systemd-socket-activate and systemd-socket-proxyd (the socket activation tests, on the host
+# and in the guest; systemd-analyze for the unit checks). socat: the vsock bridge in the guest.
+# python3-prometheus-client: the reference parser of /metrics (tests/prometheus/check-exposition.py).
 PKGS=(qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cryptsetup-bin e2fsprogs
-      kmod cpio xz-utils)
+      kmod cpio xz-utils systemd socat python3-prometheus-client)
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
 
@@ -73,4 +76,7 @@ fi
 command -v qemu-system-x86_64 >/dev/null || { log "qemu-system-x86_64 missing"; exit 1; }
 command -v qemu-img >/dev/null || { log "qemu-img missing"; exit 1; }
 command -v cryptsetup >/dev/null || { log "cryptsetup missing"; exit 1; }
+[ -x /usr/bin/systemd-socket-activate ] || { log "systemd-socket-activate missing"; exit 1; }
+command -v socat >/dev/null || { log "socat missing"; exit 1; }
+/usr/bin/python3 -c 'import prometheus_client.parser' || { log "python3-prometheus-client missing"; exit 1; }
 printf '%s\n' "$kver"

@@ -13,9 +13,9 @@ public sealed class ProcessLevelTests : IDisposable
 {
     private readonly TempDir _run = new();
 
-    private static ProcessStartInfo Daemon(params string[] args) => Daemon(new Dictionary<string, string>(), args);
+    internal static ProcessStartInfo Daemon(params string[] args) => Daemon(new Dictionary<string, string>(), args);
 
-    private static ProcessStartInfo Daemon(Dictionary<string, string> env, params string[] args)
+    internal static ProcessStartInfo Daemon(Dictionary<string, string> env, params string[] args)
     {
         ProcessStartInfo start;
         if (Environment.GetEnvironmentVariable("CVM_BIN") is { Length: > 0 } published)
@@ -178,7 +178,7 @@ public sealed class ProcessLevelTests : IDisposable
         }
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -66,7 +66,7 @@ boot() {
 }
 
 # CVM_VM_CHAINS selects chains for a quicker loop while developing (default: all of them).
-chains=${CVM_VM_CHAINS:-main failures hostile powercut}
+chains=${CVM_VM_CHAINS:-main failures hostile powercut systemd}
 want() { [[ " $chains " == *" $1 "* ]]; }
 
 # --- Chain 1: fresh disks, then a reboot after the host changed them. ---
@@ -156,6 +156,16 @@ for i in "${!kinds[@]}"; do
   esac
 done
 echo "PASS host: power-cut trials run: $((${#kinds[@]} - 1)) (5 during rotation, 3 during keyslot cleanup)" | tee -a "$host_results"
+fi
+
+# --- Chain 5 (issue 18): /metrics during a real bootstrap through the reference parser, sd_notify from
+# the published binary, and the vsock chain (vsock_loopback, socat, systemd-socket-proxyd). ---
+if want systemd; then
+vm_workdir cvm-systemd
+sd=$VM_WORKDIR
+vm_disk s1 128M > /dev/null
+cp "$repo/tests/prometheus/check-exposition.py" "$sd/check-exposition.py"
+boot "$sd" systemd.sh 600 s1:vol0sd0001
 fi
 
 cat "$host_results" >> "$all_results"

@@ -1,4 +1,5 @@
 using CvmControl.Identity;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace CvmControl.Http;
 
@@ -15,6 +16,11 @@ internal static class ListenerGate
         app.Use((context, next) =>
         {
             var listener = context.Features.Get<ListenerFeature>();
+            if (listener?.Kind == ListenerKind.Probe && context.Features.Get<IHttpMetricsTagsFeature>() is { } metrics)
+            {
+                // The watchdog's own requests are not traffic: keep them out of the request metrics.
+                metrics.MetricsDisabled = true;
+            }
             // Routing ran first, so the route template is known; an unrouted request goes on to its 404.
             if (listener is null || (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText is not { } route || listener.Serves(route))
             {

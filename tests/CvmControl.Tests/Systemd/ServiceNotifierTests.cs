@@ -79,6 +79,20 @@ public sealed class ServiceNotifierTests : IDisposable
     }
 
     [Fact]
+    public async Task The_probes_stay_out_of_the_request_metrics()
+    {
+        await using var daemon = await StartAsync(watchdog: TimeSpan.FromMilliseconds(300));
+        await _manager.WaitForAsync("WATCHDOG=1", occurrences: 3);
+        using var client = Https(daemon.Url);
+
+        await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        var text = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+
+        // Request metrics work (the first scrape is counted), but the probe's requests for status are not.
+        text.Should().Contain("http_route=\"/metrics\"").And.NotContain("http_route=\"/api/v1/status\"");
+    }
+
+    [Fact]
     public async Task Status_follows_the_daemon_state_and_stopping_is_sent_when_the_daemon_stops()
     {
         var daemon = await StartAsync();

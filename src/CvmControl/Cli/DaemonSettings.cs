@@ -57,6 +57,15 @@ internal sealed record DaemonSettings
 
     public IReadOnlyList<KeyPin> AllowedClientKeys { get; init; } = [];
 
+    /// <summary>Where to listen, for the identity room.</summary>
+    public ListenerOptions Listeners => new()
+    {
+        Address = Address,
+        Port = Port,
+        UnixSocket = UnixSocket,
+        UnixSocketFullApi = UnixSocketFullApi,
+    };
+
     /// <summary>Everything about TLS, for the identity room.</summary>
     public TlsOptions Tls => new()
     {

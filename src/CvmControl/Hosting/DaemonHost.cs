@@ -51,7 +51,7 @@ internal static partial class DaemonHost
         IReadOnlyList<PlannedListener> listeners;
         try
         {
-            listeners = ListenerPlan.Create(settings, systemd);
+            listeners = ListenerPlan.Create(settings.Listeners, systemd);
         }
         catch (ListenerException ex)
         {
@@ -112,7 +112,7 @@ internal static partial class DaemonHost
         IReadOnlyList<PlannedListener>? listeners = null)
     {
         systemd ??= SystemdEnvironment.None;
-        listeners ??= ListenerPlan.Create(settings, systemd);
+        listeners ??= ListenerPlan.Create(settings.Listeners, systemd);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             Args = [],

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using CvmControl.Cli;
 using CvmControl.OS;
 using CvmControl.Systemd;
 
@@ -39,7 +38,7 @@ internal static class ListenerPlan
     private const int AfVsock = 40;
 
     /// <exception cref="ListenerException">A passed socket cannot be served, or the Unix socket path cannot be used.</exception>
-    public static IReadOnlyList<PlannedListener> Create(DaemonSettings settings, SystemdEnvironment systemd)
+    public static IReadOnlyList<PlannedListener> Create(ListenerOptions settings, SystemdEnvironment systemd)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(systemd);

@@ -87,7 +87,7 @@ public sealed class ListenerTests : IDisposable
         using var idle = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         idle.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var tcp = Listening(AddressFamily.InterNetwork);
-        var settings = new DaemonSettings();
+        var settings = new ListenerOptions();
 
         foreach (var (socket, name, reason) in new[]
         {
@@ -108,7 +108,7 @@ public sealed class ListenerTests : IDisposable
         var tcp = Listening(AddressFamily.InterNetwork);
         var systemd = Passing((tcp, null));
 
-        var plan = ListenerPlan.Create(new DaemonSettings(), systemd);
+        var plan = ListenerPlan.Create(new ListenerOptions(), systemd);
 
         plan.Should().ContainSingle().Which.Fd.Should().Be(systemd.Passed[0].Fd);
         var flags = File.ReadAllLines($"/proc/self/fdinfo/{systemd.Passed[0].Fd}").Single(l => l.StartsWith("flags:", StringComparison.Ordinal))["flags:".Length..].Trim();

@@ -95,7 +95,8 @@ public sealed class SocketActivationTests : IDisposable
             childFds.Should().NotContain("socket:", "passed sockets are close-on-exec: {0}", childFds);
 
             // systemd-socket-activate execs the daemon in its own process (without --accept).
-            File.ReadAllText($"/proc/{activator.Id}/cmdline").Should().Contain("cvm-control.dll");
+            // Its argv[0] is then the daemon's (the published binary under CVM_BIN, else dotnet).
+            File.ReadAllText($"/proc/{activator.Id}/cmdline").Split('\0')[0].Should().Be(ProcessLevelTests.Daemon().FileName);
             Posix.Kill(activator.Id, Posix.Sigterm);
             await activator.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
             await _manager.WaitForAsync("STOPPING=1");

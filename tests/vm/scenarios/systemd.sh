@@ -1,8 +1,10 @@
 #!/bin/bash
 # Issue 18 in a real kernel, one boot on a blank disk:
-#   M  /metrics scraped during a real bootstrap and after it, over HTTPS and over --unix-socket, each
-#      scrape checked by the Prometheus client library's own text parser (check-exposition.py); a
-#      second daemon reopens the volume so that all six step histograms get observations;
+#   M  /metrics scraped during a real bootstrap and after it, over HTTPS and over --unix-socket; a
+#      second daemon reopens the volume so that all six step histograms get observations. The scrapes
+#      stay in the work dir, and scenarios.sh runs the Prometheus client library's own text parser
+#      (check-exposition.py) on each of them on the host after the boot: in this TCG guest one Python
+#      start with that library costs 7-15 s, on the host well under one;
 #   N  sd_notify from the published binary: READY=1 and watchdog keep-alives to a stand-in manager;
 #   V  vsock: vsock_loopback loaded, the daemon's TLS listener reached from a Python AF_VSOCK client at
 #      CID 1 through socat, and through systemd-socket-activate + systemd-socket-proxyd (the programs
@@ -13,7 +15,6 @@ SCENARIO=systemd
 . /work/cvm-guest.sh
 guest_setup 60 > /dev/null
 
-CHECK=/work/check-exposition.py
 SOCK=/run/cvm-control/api.sock
 mkdir -p /run/cvm-control
 
@@ -38,13 +39,6 @@ scrape() {
   fi
 }
 
-# parsed FILE [requirements...]: the reference parser accepts FILE (and the requirements hold).
-parsed() {
-  local file=$1
-  shift
-  /usr/bin/python3 "$CHECK" "$file" "$@" > "$file.check" 2>&1
-}
-
 step_count() { # step_count FILE STEP: the _count of that step for dm name data, outcome ok
   sed -n "s/^cvm_control_volume_step_duration_seconds_count{dm_name=\"data\",outcome=\"ok\",step=\"$1\"} //p" "$2"
 }
@@ -65,36 +59,24 @@ for i in $(seq 1 600); do
   scrape https /work/metrics.during.$i
   if grep -q '^cvm_control_operation_in_progress{kind="bootstrap"} 1$' /work/metrics.during.$i; then
     during=$i
-    parsed /work/metrics.during.$i --sample cvm_control_state '{"state": "bootstrap"}' 1 \
-      --sample cvm_control_operation_in_progress '{"kind": "bootstrap"}' 1 || break
   else
     rm -f /work/metrics.during.$i
     break
   fi
   sleep 1
 done
-check "M1 /metrics answered while the bootstrap ran ($during scrapes)" [ "$during" -gt 0 ]
-check "M1 every scrape during the bootstrap passes the reference parser ($(cat /work/metrics.during.$during.check 2> /dev/null | head -c 300))" \
-  bash -c "for f in /work/metrics.during.*.check; do grep -q '\"families\"' \$f || exit 1; done"
+check "M1 /metrics answered while the bootstrap ran ($during scrapes; the host parses them)" [ "$during" -gt 0 ]
 wait_op /api/v1/bootstrap
 check "M1 bootstrap completes ($BODY)" [ "$(jget status)" = completed ]
 
 scrape https /work/metrics.after
 check "M2 /metrics after the bootstrap is 200" [ "$CODE" = 200 ]
-check "M2 the reference parser accepts it, with observations in the step, KDF, operation and request histograms ($(head -c 300 /work/metrics.after.check 2> /dev/null))" parsed /work/metrics.after \
-  --nonempty-histogram cvm_control_volume_step_duration_seconds \
-  --nonempty-histogram cvm_control_kdf_gate_wait_seconds \
-  --nonempty-histogram cvm_control_operation_duration_seconds \
-  --nonempty-histogram http_server_request_duration_seconds \
-  --sample cvm_control_state '{"state": "ready"}' 1 \
-  --sample cvm_control_operation_duration_seconds_count '{"kind": "bootstrap", "outcome": "completed"}' 1
 for step in luksFormat open mkfs mount; do
   check "M2 step $step of volume data observed once" [ "$(step_count $step /work/metrics.after)" = 1 ]
 done
 check "M2 no passphrase, user id or volume id in any label" bash -c "! grep -Eq 'metrics-pass|metrics-user|vol-0sd0001|vol0sd0001' /work/metrics.after"
 scrape unix /work/metrics.unix
 check "M3 /metrics over the Unix socket (plain HTTP) is 200" [ "$CODE" = 200 ]
-check "M3 the reference parser accepts it" parsed /work/metrics.unix --sample cvm_control_state '{"state": "ready"}' 1
 check "M3 the Unix socket file is 0660" [ "$(mode_of $SOCK)" = 660 ]
 code=$(curl -s --unix-socket "$SOCK" -o /dev/null -w '%{http_code}' --max-time 60 -X POST -d '{}' http://cvm/api/v1/shutdown)
 check "M3 shutdown over the Unix socket is refused with 403" [ "$code" = 403 ]
@@ -158,7 +140,6 @@ api POST /api/v1/bootstrap '{"user_id":"metrics-user","volumes":{"data":{"volume
 wait_op /api/v1/bootstrap
 check "M4 the second bootstrap reopens the volume ($BODY)" [ "$(jget status)" = completed ]
 scrape https /work/metrics.reopen
-check "M4 the reference parser accepts it, with step observations" parsed /work/metrics.reopen --nonempty-histogram cvm_control_volume_step_duration_seconds
 for step in open e2fsck resize2fs mount; do
   check "M4 step $step of volume data observed once" [ "$(step_count $step /work/metrics.reopen)" = 1 ]
 done

@@ -44,6 +44,25 @@ public sealed class ListenerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_passed_tcp_socket_admits_only_the_pinned_client_key_when_client_authentication_is_on()
+    {
+        var tcp = Listening(AddressFamily.InterNetwork);
+        var url = new Uri($"https://127.0.0.1:{((IPEndPoint)tcp.LocalEndPoint!).Port}");
+        using var ownerKey = TestPki.SelfSignedClient("owner");
+        using var strangerKey = TestPki.SelfSignedClient("stranger");
+
+        await using var daemon = await LoopbackDaemon.StartAsync(configure: s => s with { AllowedClientKeys = [KeyPin.Of(ownerKey)] }, systemd: Passing((tcp, null)));
+        using var owner = TlsClient.Create(url, ownerKey);
+        using var stranger = TlsClient.Create(url, strangerKey);
+
+        (await owner.DaemonStatus()).Should().Be(ApiStatus.Bootstrap);
+        await (await owner.Get("/metrics")).ShouldBe(HttpStatusCode.OK);
+        await (await stranger.Get("/metrics")).ShouldBe(HttpStatusCode.Forbidden);
+        await (await stranger.PostJson("/api/v1/bootstrap", ApiClient.TwoVolumes)).ShouldBe(HttpStatusCode.Forbidden);
+        daemon.Volumes.Calls.Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task A_passed_unix_socket_serves_plain_http_with_status_platform_and_metrics_only()
     {
         var path = _dir.Combine("api.sock");

@@ -27,6 +27,13 @@ public sealed class PlatformResponse
     /// <summary>The CPU's <c>vendor_id</c>, e.g. <c>AuthenticAMD</c> or <c>GenuineIntel</c>.</summary>
     [JsonPropertyName("cpu_vendor")]
     public required string? CpuVendor { get; init; }
+
+    /// <summary>
+    /// One of the <see cref="ApiCloud"/> values: whose disk naming <c>volume_id</c> follows, as set by
+    /// <c>--cloud</c> or detected from DMI at start.
+    /// </summary>
+    [JsonPropertyName("cloud")]
+    public required string Cloud { get; init; }
 }
 
 /// <summary>The <c>configfs_tsm</c> part of <see cref="PlatformResponse"/>.</summary>

@@ -1,5 +1,6 @@
 using System.Net;
 using CvmControl.Identity;
+using CvmControl.Volumes.Devices;
 
 namespace CvmControl.Cli;
 
@@ -75,4 +76,6 @@ internal sealed record DaemonSettings
         ClientCaFile = ClientCaFile,
         Clients = new ClientAuthPolicy(AllowedClients, AllowedClientKeys),
     };
+    /// <summary>The cloud whose disk naming <c>volume_id</c> follows; null is <c>auto</c> (detected from DMI at start).</summary>
+    public CloudKind? Cloud { get; init; }
 }

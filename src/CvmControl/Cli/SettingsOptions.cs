@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using CvmControl.Identity;
+using CvmControl.Volumes.Devices;
 
 namespace CvmControl.Cli;
 
@@ -142,6 +143,10 @@ internal static class SettingsOptions
             "false" => (s with { UnixSocketFullApi = false }, null),
             _ => (null, "must be true or false, or the flag alone"),
         }, switchLike: true),
+        new("--cloud", "CVM_CONTROL_CLOUD", "auto", "Whose disk naming volume_id follows: auto (from DMI), aws, gcp, azure or generic", "cloud", (raw, s) =>
+            raw == "auto" ? (s with { Cloud = null }, null)
+            : CloudNames.Parse(raw) is { } cloud ? (s with { Cloud = cloud }, null)
+            : (null, "must be auto, aws, gcp, azure or generic")),
     ];
 
     private const string FilePathError = "must be a file path";

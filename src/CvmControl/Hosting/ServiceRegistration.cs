@@ -11,6 +11,7 @@ using CvmControl.Tools;
 using CvmControl.Volumes;
 using CvmControl.Volumes.Devices;
 using CvmControl.Volumes.Luks;
+using Microsoft.Extensions.Options;
 
 namespace CvmControl.Hosting;
 
@@ -54,7 +55,23 @@ internal static class ServiceRegistration
         services.AddSingleton<Blkid>();
         services.AddSingleton<E2fsprogs>();
         services.AddSingleton<Mounter>();
-        services.AddSingleton<IDeviceResolver, AwsNvmeDeviceResolver>();
+        // The cloud decides what a volume_id means: --cloud, or DMI read once at start (logged by CloudStartup).
+        services.AddSingleton(sp => CloudSelection.Choose(
+            settings.Cloud, new CloudDetector(sp.GetRequiredService<IOptions<DeviceOptions>>().Value.SysRoot).Detect()));
+        services.AddHostedService<CloudStartup>();
+        services.AddSingleton<INvmeAdmin, NvmeAdmin>();
+        services.AddSingleton<BlockDevices>();
+        services.AddSingleton<AwsNvmeDeviceResolver>();
+        services.AddSingleton<GcpDeviceResolver>();
+        services.AddSingleton<AzureDeviceResolver>();
+        services.AddSingleton<GenericSerialDeviceResolver>();
+        services.AddSingleton<IDeviceResolver>(sp => sp.GetRequiredService<CloudSelection>().Cloud switch
+        {
+            CloudKind.Aws => sp.GetRequiredService<AwsNvmeDeviceResolver>(),
+            CloudKind.Gcp => sp.GetRequiredService<GcpDeviceResolver>(),
+            CloudKind.Azure => sp.GetRequiredService<AzureDeviceResolver>(),
+            _ => sp.GetRequiredService<GenericSerialDeviceResolver>(),
+        });
         services.AddSingleton(sp => new KdfGate(
             KdfGate.SlotsFor(
                 KdfGate.ReadAvailableBytes() ?? 2L * 1024 * 1024 * 1024,

@@ -3,6 +3,7 @@ using CvmControl.Json;
 using CvmControl.Operations;
 using CvmControl.Provisioning;
 using CvmControl.Validation;
+using CvmControl.Volumes.Devices;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CvmControl.Http;
@@ -17,14 +18,14 @@ internal static class BootstrapApi
     }
 
     public static async Task<Results<Ok<StatusResponse>, Accepted<StatusResponse>, JsonHttpResult<ErrorResponse>>> PostBootstrap(
-        HttpRequest request, IBootstrapService bootstrap, RunDirectory runDir)
+        HttpRequest request, IBootstrapService bootstrap, RunDirectory runDir, CloudSelection cloud)
     {
         var body = await JsonBody.ReadAsync(request, CvmJsonContext.Default.BootstrapRequest);
         if (body.Error is { } bodyError)
         {
             return bodyError;
         }
-        var validated = RequestValidator.Validate(body.Value!, runDir.Root);
+        var validated = RequestValidator.Validate(body.Value!, runDir.Root, cloud.Cloud);
         if (!validated.IsValid)
         {
             return ApiErrors.Invalid(validated.Errors);

@@ -1,5 +1,6 @@
 using CvmControl.Api.V1;
 using CvmControl.Attestation.Platform;
+using CvmControl.Volumes.Devices;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CvmControl.Http;
@@ -13,7 +14,7 @@ internal static class PlatformApi
     }
 
     /// <summary>What was detected at start; nothing is probed per request.</summary>
-    public static Ok<PlatformResponse> GetPlatform(PlatformInfo platform) =>
+    public static Ok<PlatformResponse> GetPlatform(PlatformInfo platform, CloudSelection cloud) =>
         TypedResults.Ok(new PlatformResponse
         {
             Tee = platform.TeeName,
@@ -21,5 +22,6 @@ internal static class PlatformApi
             Tpm = platform.Tpm,
             KernelRelease = platform.KernelRelease,
             CpuVendor = platform.CpuVendor,
+            Cloud = cloud.Cloud.Name(),
         });
 }

@@ -13,6 +13,9 @@ internal interface IMountTable
 
     /// <summary>The filesystem type that holds <paramref name="path"/>: that of the longest mount point above it.</summary>
     string? FileSystemOf(string path);
+
+    /// <summary>Every entry, in mount order.</summary>
+    IReadOnlyList<MountEntry> Entries();
 }
 
 /// <summary>Reads a mountinfo file (by default the daemon's own /proc/self/mountinfo).</summary>
@@ -25,6 +28,8 @@ internal sealed class MountInfoTable(string path = "/proc/self/mountinfo") : IMo
     }
 
     public string? FileSystemOf(string target) => MountInfoParser.Containing(MountInfoParser.Parse(File.ReadAllText(path)), target)?.FileSystemType;
+
+    public IReadOnlyList<MountEntry> Entries() => MountInfoParser.Parse(File.ReadAllText(path));
 }
 
 internal static class MountInfoParser

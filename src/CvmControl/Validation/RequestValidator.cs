@@ -1,6 +1,7 @@
 using CvmControl.Api.V1;
 using CvmControl.OS;
 using CvmControl.Volumes;
+using CvmControl.Volumes.Devices;
 
 namespace CvmControl.Validation;
 
@@ -26,7 +27,8 @@ internal static class RequestValidator
     /// <summary>Most variables one file may hold.</summary>
     public const int MaxVariablesPerFile = 1024;
 
-    public static Validated<BootstrapPlan> Validate(BootstrapRequest request, string runDir)
+    /// <param name="cloud">The cloud the daemon runs as: it decides what a <c>volume_id</c> must look like.</param>
+    public static Validated<BootstrapPlan> Validate(BootstrapRequest request, string runDir, CloudKind cloud = CloudKind.Generic)
     {
         var errors = new List<string>();
 
@@ -42,7 +44,7 @@ internal static class RequestValidator
 
         var env = ValidateFiles("env", request.Env, errors);
         var secret = ValidateFiles("secret", request.Secret, errors);
-        var volumes = ValidateVolumes(request.Volumes, runDir, errors);
+        var volumes = ValidateVolumes(request.Volumes, runDir, cloud, errors);
 
         return errors.Count > 0
             ? new Validated<BootstrapPlan>(null, errors)
@@ -149,7 +151,7 @@ internal static class RequestValidator
         return result;
     }
 
-    private static List<VolumePlan> ValidateVolumes(Dictionary<string, VolumeSpec?>? volumes, string runDir, List<string> errors)
+    private static List<VolumePlan> ValidateVolumes(Dictionary<string, VolumeSpec?>? volumes, string runDir, CloudKind cloud, List<string> errors)
     {
         var result = new List<VolumePlan>();
         if (volumes is null)
@@ -183,13 +185,14 @@ internal static class RequestValidator
             }
 
             var volumeId = spec.VolumeId;
+            var volumeIdProblem = string.IsNullOrEmpty(volumeId) ? "is required" : VolumeIds.Check(cloud, volumeId);
             if (string.IsNullOrEmpty(volumeId))
             {
                 errors.Add($"{field}.volume_id is required");
             }
-            else if (!Names.IsVolumeId(volumeId))
+            else if (volumeIdProblem is not null)
             {
-                errors.Add($"{field}.volume_id: invalid volume id (allowed: A-Z a-z 0-9 . _ : -, starting with a letter or digit)");
+                errors.Add($"{field}.volume_id: {volumeIdProblem}");
             }
 
             var passphrase = RequirePassphrase(spec.Passphrase, $"{field}.passphrase", errors);
@@ -203,9 +206,9 @@ internal static class RequestValidator
                 mountPoint = null;
             }
 
-            if (passphrase is not null && mountPoint is not null && !string.IsNullOrEmpty(volumeId) && Names.IsVolumeId(volumeId))
+            if (passphrase is not null && mountPoint is not null && volumeIdProblem is null)
             {
-                result.Add(new VolumePlan(new VolumeTarget(name, volumeId, mountPoint), passphrase));
+                result.Add(new VolumePlan(new VolumeTarget(name, volumeId!, mountPoint), passphrase));
             }
         }
 

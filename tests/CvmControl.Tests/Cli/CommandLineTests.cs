@@ -209,6 +209,7 @@ public sealed class CommandLineTests
         ("--allow-client-key", "CVM_CONTROL_ALLOW_CLIENT_KEY, a comma-separated list", "none", PinB, PinA, s => string.Join(' ', s.AllowedClientKeys), PinB, []),
         ("--unix-socket", "CVM_CONTROL_UNIX_SOCKET", "none", "/run/flag.sock", "/run/env.sock", s => s.UnixSocket, "/run/flag.sock", []),
         ("--unix-socket-full-api", "CVM_CONTROL_UNIX_SOCKET_FULL_API", "false", "true", "false", s => s.UnixSocketFullApi.ToString(), bool.TrueString, []),
+        ("--cloud", "CVM_CONTROL_CLOUD", "auto", "gcp", "azure", s => s.Cloud?.ToString(), "Gcp", []),
     ];
 
     [Fact]
@@ -223,6 +224,31 @@ public sealed class CommandLineTests
         }
         help.Split('\n').Count(l => l.Contains("[env: CVM_CONTROL_", StringComparison.Ordinal)).Should().Be(EveryFlag.Length, "a new flag belongs in this table");
         run.Settings.Should().BeNull();
+    }
+
+    [Theory]
+    [InlineData(new[] { "--cloud", "aws" }, null, "aws")]
+    [InlineData(new[] { "--cloud", "gcp" }, "azure", "gcp")]
+    [InlineData(new string[0], "azure", "azure")]
+    [InlineData(new[] { "--cloud", "generic" }, null, "generic")]
+    [InlineData(new[] { "--cloud", "auto" }, "aws", null)]
+    [InlineData(new string[0], null, null)]
+    public async Task Cloud_is_auto_unless_a_flag_or_env_var_names_one(string[] args, string? env, string? expected)
+    {
+        var run = new Run();
+        (await run.Invoke(args, env is null ? null : new() { ["CVM_CONTROL_CLOUD"] = env })).Should().Be(0);
+        run.Settings!.Cloud.Should().Be(expected is null ? null : CvmControl.Volumes.Devices.CloudNames.Parse(expected));
+    }
+
+    [Theory]
+    [InlineData("AWS")]
+    [InlineData("ec2")]
+    [InlineData("")]
+    public async Task An_unknown_cloud_exits_2_naming_the_choices(string value)
+    {
+        var run = new Run();
+        (await run.Invoke(["--cloud", value])).Should().Be(2);
+        run.Err.ToString().Should().Be($"cvm-control: invalid --cloud \"{value}\": must be auto, aws, gcp, azure or generic\n");
     }
 
     [Fact]

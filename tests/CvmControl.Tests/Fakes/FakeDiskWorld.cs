@@ -107,17 +107,29 @@ internal sealed class FakeDiskWorld : IProcessRunner
         }
     }
 
-    /// <summary>An attached EBS volume: its device node (a sparse file that reads as zeros, like a new volume) and the by-id link udev would make.</summary>
-    public Disk Attach(string volumeId, string node)
+    /// <summary>
+    /// An NVMe disk as <paramref name="sysfs"/> shows it (serial and model on its controller); its device
+    /// node is a sparse file that reads as zeros, like a new volume. <paramref name="sysfs"/> must lay out
+    /// the same /dev as <see cref="DevRoot"/>.
+    /// </summary>
+    public Disk AttachNvme(FakeSysfs sysfs, string node, string serial, string model = "QEMU NVMe Ctrl")
     {
-        var device = Path.Combine(DevRoot, node);
-        using (var stream = File.Create(device))
+        sysfs.Nvme(node, serial, model);
+        var device = sysfs.Node(node);
+        using (var stream = File.Open(device, FileMode.Open))
         {
             stream.SetLength(64L * 1024 * 1024);
         }
-        Directory.CreateDirectory(Path.Combine(DevRoot, "disk", "by-id"));
-        File.CreateSymbolicLink(Path.Combine(DevRoot, "disk", "by-id", "nvme-Amazon_Elastic_Block_Store_" + volumeId.Replace("-", "", StringComparison.Ordinal)), "../../" + node);
         return AddDisk(device);
+    }
+
+    /// <summary>An attached EBS volume (see <see cref="AttachNvme"/>) and the by-id link udev would make.</summary>
+    public Disk Attach(FakeSysfs sysfs, string volumeId, string node)
+    {
+        var serial = CvmControl.Volumes.Devices.AwsNvmeDeviceResolver.SerialOf(volumeId);
+        var disk = AttachNvme(sysfs, node, serial, "Amazon Elastic Block Store");
+        sysfs.Link("by-id/nvme-Amazon_Elastic_Block_Store_" + serial, "../../" + node);
+        return disk;
     }
 
     /// <summary>An open mapping of <paramref name="disk"/> named <paramref name="name"/>, as cryptsetup open leaves it.</summary>

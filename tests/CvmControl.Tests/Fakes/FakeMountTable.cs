@@ -16,4 +16,6 @@ internal sealed class FakeMountTable : IMountTable
 
     public string? FileSystemOf(string path) =>
         MountInfoParser.Containing([.. Mounted.Values], path)?.FileSystemType ?? RootFileSystem;
+
+    public IReadOnlyList<MountEntry> Entries() => [.. Mounted.Values];
 }

@@ -30,6 +30,9 @@ internal sealed class FakeRoot : IDisposable
 
     public FakeRoot KernelRelease(string release) => File("proc/sys/kernel/osrelease", release + "\n");
 
+    /// <summary>One DMI string under /sys/class/dmi/id, as the firmware gives it (cloud detection reads these).</summary>
+    public FakeRoot Dmi(string file, string value) => File($"sys/class/dmi/id/{file}", value + "\n");
+
     /// <summary>Two CPUs' worth of /proc/cpuinfo with the given vendor and flags.</summary>
     public FakeRoot CpuInfo(string vendor, params string[] flags)
     {

@@ -26,6 +26,27 @@ public sealed class BootstrapEndpointTests : IDisposable
         _factory.Volumes.Calls.Should().BeEquivalentTo("bootstrap data vol-0aaa111 /data", "bootstrap logs vol-0bbb222 /var/log/app");
     }
 
+    [Theory]
+    [InlineData("product_name", "Google Compute Engine", "Data_Disk", "data-disk-1", "on gcp, volume_id is the disk's device name")]
+    [InlineData("chassis_asset_tag", "7783-7084-3265-9085-8269-3286-77", "vol-0aaa111", "3", "on azure, volume_id is the data disk's LUN")]
+    [InlineData("sys_vendor", "Amazon EC2", "vol-0aaa111", "vol-0123456789abcdef0", "on aws, volume_id is an EBS volume id")]
+    public async Task The_volume_id_rules_follow_the_cloud_detected_at_start(string dmiFile, string dmiValue, string wrong, string right, string why)
+    {
+        using var factory = new CvmControlFactory(f => f.Root.Dmi(dmiFile, dmiValue));
+        var client = factory.CreateClient();
+        static string Body(string volumeId) =>
+            """{"user_id":"alice","volumes":{"data":{"volume_id":""" + "\"" + volumeId + "\"" + ""","passphrase":"pass-data-1"}}}""";
+
+        var refused = await client.PostJson("/api/v1/bootstrap", Body(wrong));
+
+        await refused.ShouldBe(HttpStatusCode.BadRequest);
+        (await refused.ErrorOf()).Error.Should().StartWith($"volumes.data.volume_id: {why}");
+        factory.Volumes.Calls.Should().BeEmpty();
+        await (await client.PostJson("/api/v1/bootstrap", Body(right))).ShouldBe(HttpStatusCode.Accepted);
+        (await client.WaitForOperation("/api/v1/bootstrap")).Status.Should().Be(ApiStatus.Completed);
+        factory.Volumes.Calls.Should().Equal($"bootstrap data {right} /data");
+    }
+
     [Fact]
     public async Task Get_bootstrap_is_idle_before_any_request()
     {

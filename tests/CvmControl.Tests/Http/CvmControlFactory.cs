@@ -56,6 +56,8 @@ internal sealed class CvmControlFactory : WebApplicationFactory<Program>
     public FakeDiskWorld? Disks { get; private set; }
 
     private readonly TempDir _machine = new();
+    /// <summary>The <c>--cloud</c> setting; null is <c>auto</c> (detected from the fake root's DMI).</summary>
+    public CvmControl.Volumes.Devices.CloudKind? Cloud { get; set; }
 
     /// <summary>When set in <c>arrange</c>, replaces the configfs-tsm provider altogether.</summary>
     public IAttestationProvider? Provider { get; set; }
@@ -69,7 +71,7 @@ internal sealed class CvmControlFactory : WebApplicationFactory<Program>
     protected override IHost CreateHost(IHostBuilder builder)
     {
         // The CCEL is read from the fake root, never from this machine's ACPI tables.
-        var settings = new DaemonSettings { RunDir = RunDir.Path, LogLevel = Microsoft.Extensions.Logging.LogLevel.Debug, CcelPath = Root.CcelPath };
+        var settings = new DaemonSettings { RunDir = RunDir.Path, LogLevel = Microsoft.Extensions.Logging.LogLevel.Debug, CcelPath = Root.CcelPath, Cloud = Cloud ?? (RealVolumes ? CvmControl.Volumes.Devices.CloudKind.Generic : null) };
         var serilog = DaemonLogging.Create(settings, TextWriter.Synchronized(_log));
         var app = DaemonHost.Build(settings, serilog, b =>
         {
@@ -82,16 +84,20 @@ internal sealed class CvmControlFactory : WebApplicationFactory<Program>
             {
                 var blocks = new FakeBlockDevices();
                 Disks = new FakeDiskWorld(_machine.Combine("dev"), Mounts, blocks);
-                Disks.Attach("vol-0aaa111", "nvme1n1");
-                Disks.Attach("vol-0bbb222", "nvme2n1");
+                // A plain KVM host (cloud generic, unless arrange names one): NVMe disks whose serials are
+                // the volume ids of ApiClient.TwoVolumes.
+                var sysfs = new FakeSysfs(_machine.Path, Mounts);
+                Disks.AttachNvme(sysfs, "nvme1n1", "vol-0aaa111");
+                Disks.AttachNvme(sysfs, "nvme2n1", "vol-0bbb222");
                 services.RemoveAll<IProcessRunner>();
                 services.AddSingleton<IProcessRunner>(Disks);
                 services.RemoveAll<IBlockDevices>();
                 services.AddSingleton<IBlockDevices>(blocks);
-                services.Configure<DeviceOptions>(o =>
+                // After FakeSeams' PostConfigure, which points SysRoot at the fake root for DMI.
+                services.PostConfigure<DeviceOptions>(o =>
                 {
-                    o.DevRoot = _machine.Combine("dev");
-                    o.SysRoot = _machine.Combine("sys");
+                    o.DevRoot = sysfs.Dev;
+                    o.SysRoot = sysfs.Sys;
                 });
                 services.Configure<VolumeOptions>(o => o.Cost = new LuksCost(32768, 100));
             }

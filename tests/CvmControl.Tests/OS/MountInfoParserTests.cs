@@ -17,7 +17,7 @@ public sealed class MountInfoParserTests : IDisposable
     private readonly TempDir _dir = new();
 
     [Fact]
-    public void Parses_mount_point_fstype_and_source_after_the_separator()
+    public void Parses_mount_point_fstype_source_and_device_number()
     {
         var entries = MountInfoParser.Parse(Sample);
 

@@ -1,5 +1,6 @@
 using CvmControl.Api.V1;
 using CvmControl.Validation;
+using CvmControl.Volumes.Devices;
 
 namespace CvmControl.Tests.Validation;
 
@@ -193,6 +194,66 @@ public sealed class RequestValidatorTests
     public void Rejects_volume_ids_that_could_become_paths(string id)
     {
         Errors(r => r.Volumes!["data"]!.VolumeId = id).Should().ContainSingle().Which.Should().StartWith("volumes.data.volume_id: invalid volume id");
+    }
+
+    [Theory]
+    [InlineData("aws", "vol-0123abcd")]
+    [InlineData("aws", "vol-0123456789abcdef0")]
+    [InlineData("gcp", "data-disk-1")]
+    [InlineData("gcp", "d")]
+    [InlineData("gcp", "persistent-disk-0")]
+    [InlineData("azure", "0")]
+    [InlineData("azure", "9")]
+    [InlineData("azure", "63")]
+    [InlineData("generic", "SER123")]
+    [InlineData("generic", "vol-0aaa111")]
+    [InlineData("generic", "S3Z9NB0K123456.x:y_z")]
+    public void Accepts_what_a_volume_id_is_on_each_cloud(string cloudName, string id)
+    {
+        var cloud = CloudNames.Parse(cloudName)!.Value;
+        RequestValidator.Validate(Request(r => r.Volumes!["data"]!.VolumeId = id), RunDir, cloud).Errors.Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData("aws", "vol-0aaa111")]
+    [InlineData("aws", "vol0123abcd")]
+    [InlineData("aws", "vol-0123ABCD")]
+    [InlineData("aws", "vol-0123456789abcdef")]
+    [InlineData("aws", "snap-0123abcd")]
+    [InlineData("gcp", "Data-disk")]
+    [InlineData("gcp", "1disk")]
+    [InlineData("gcp", "disk-")]
+    [InlineData("gcp", "disk_1")]
+    [InlineData("gcp", "disk.1")]
+    [InlineData("azure", "64")]
+    [InlineData("azure", "07")]
+    [InlineData("azure", "-1")]
+    [InlineData("azure", "lun3")]
+    [InlineData("azure", "100")]
+    [InlineData("generic", "-rf")]
+    public void Rejects_what_a_volume_id_cannot_be_on_that_cloud_with_a_message_that_says_what_it_is(string cloudName, string id)
+    {
+        var cloud = CloudNames.Parse(cloudName)!.Value;
+        var expected = cloud switch
+        {
+            CloudKind.Aws => "volumes.data.volume_id: on aws, volume_id is an EBS volume id: vol- followed by 8 or 17 lowercase hex digits",
+            CloudKind.Gcp => "volumes.data.volume_id: on gcp, volume_id is the disk's device name: 1 to 63 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen",
+            CloudKind.Azure => "volumes.data.volume_id: on azure, volume_id is the data disk's LUN: a whole number from 0 to 63, without leading zeros",
+            _ => "volumes.data.volume_id: invalid volume id (allowed: A-Z a-z 0-9 . _ : -, starting with a letter or digit)",
+        };
+
+        var errors = RequestValidator.Validate(Request(r => r.Volumes!["data"]!.VolumeId = id), RunDir, cloud).Errors;
+
+        errors.Should().Equal(expected);
+        errors.Single().Should().NotContain(id, "a value is never echoed back");
+    }
+
+    [Fact]
+    public void A_gcp_device_name_may_be_63_characters_but_not_64()
+    {
+        var ok = "d" + new string('1', 62);
+        RequestValidator.Validate(Request(r => r.Volumes!["data"]!.VolumeId = ok), RunDir, CloudKind.Gcp).Errors.Should().BeEmpty();
+        RequestValidator.Validate(Request(r => r.Volumes!["data"]!.VolumeId = ok + "1"), RunDir, CloudKind.Gcp).Errors.Should().ContainSingle();
     }
 
     [Fact]

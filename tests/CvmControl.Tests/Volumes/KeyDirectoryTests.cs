@@ -77,6 +77,8 @@ public sealed class KeyDirectoryTests : IDisposable
         public CvmControl.OS.MountEntry? Find(string mountPoint) => null;
 
         public string? FileSystemOf(string path) => null;
+
+        public IReadOnlyList<CvmControl.OS.MountEntry> Entries() => [];
     }
 
     public void Dispose() => _dir.Dispose();

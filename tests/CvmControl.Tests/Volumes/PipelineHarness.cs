@@ -20,10 +20,11 @@ internal sealed class PipelineHarness : IDisposable
         Blocks = new FakeBlockDevices();
         World = new FakeDiskWorld(Root.Combine("dev"), Mounts, Blocks);
         Kdf = new KdfGate(kdfSlots, metrics);
-        Directory.CreateDirectory(Root.Combine("dev", "disk", "by-id"));
-        var deviceOptions = Options.Create(new DeviceOptions { DevRoot = Root.Combine("dev"), SysRoot = Root.Combine("sys"), Timeout = TimeSpan.FromMilliseconds(300), PollInterval = TimeSpan.FromMilliseconds(50) });
+        Sysfs = new FakeSysfs(Root.Path, Mounts);
+        Sysfs.Options.Timeout = TimeSpan.FromMilliseconds(300);
+        var deviceOptions = Options.Create(Sysfs.Options);
         var volumeOptions = Options.Create(new VolumeOptions { Cost = new LuksCost(32768, 100), KeyDirectory = Root.Combine("run", "keys") });
-        Resolver = new AwsNvmeDeviceResolver(deviceOptions, TimeProvider.System, NullLogger<AwsNvmeDeviceResolver>.Instance);
+        Resolver = new AwsNvmeDeviceResolver(Sysfs.View(), deviceOptions, TimeProvider.System, NullLogger<AwsNvmeDeviceResolver>.Instance);
         var cryptsetup = new Cryptsetup(World);
         var keys = new KeyDirectory(volumeOptions, Mounts);
         var headers = new HeaderGuard(cryptsetup, keys);
@@ -41,6 +42,9 @@ internal sealed class PipelineHarness : IDisposable
 
     public FakeMountTable Mounts { get; }
 
+    /// <summary>The fake sysfs and /dev the resolver reads.</summary>
+    public FakeSysfs Sysfs { get; }
+
     public FakeDiskWorld World { get; }
 
     public FakeBlockDevices Blocks { get; }
@@ -55,8 +59,8 @@ internal sealed class PipelineHarness : IDisposable
 
     public string Mapper(string dm) => Root.Combine("dev", "mapper", dm);
 
-    /// <summary>An attached EBS volume: its device node and the by-id link udev would make.</summary>
-    public FakeDiskWorld.Disk Attach(string volumeId, string node) => World.Attach(volumeId, node);
+    /// <summary>An attached EBS volume: its device node, its sysfs entry and the by-id link udev would make.</summary>
+    public FakeDiskWorld.Disk Attach(string volumeId, string node) => World.Attach(Sysfs, volumeId, node);
 
     public VolumeTarget Target(string dm, string volumeId) => new(dm, volumeId, Root.Combine("mnt", dm));
 

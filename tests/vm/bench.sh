@@ -12,6 +12,8 @@ if [ -z "${CVM_BIN:-}" ]; then
   CVM_BIN=$repo/artifacts/publish/cvm-control
 fi
 trap 'vm_cleanup' EXIT
+# EBS volumes: the guest's DMI says EC2, so the daemon detects aws.
+VM_SMBIOS=("${VM_SMBIOS_EC2[@]}")
 
 run() { # NAME SCRIPT TIMEOUT DISKS...
   local name=$1 script=$2 timeout=$3
@@ -31,5 +33,5 @@ run() { # NAME SCRIPT TIMEOUT DISKS...
 }
 
 benches=${CVM_BENCH:-ratio eight}
-[[ " $benches " == *" ratio "* ]] && run cvm-bench-ratio bench-ratio.sh 900 $(for i in 1 2 3 4 5 6 7 8; do echo "b$i:vol0b0$i"; done)
-[[ " $benches " == *" eight "* ]] && VM_MEM=2048 run cvm-bench-eight bench-eight.sh 1800 $(for i in 1 2 3 4 5 6 7 8; do echo "e$i:vol0e0$i"; done)
+[[ " $benches " == *" ratio "* ]] && run cvm-bench-ratio bench-ratio.sh 900 $(for i in 1 2 3 4 5 6 7 8; do echo "b$i:vol00000b0$i"; done)
+[[ " $benches " == *" eight "* ]] && VM_MEM=2048 run cvm-bench-eight bench-eight.sh 1800 $(for i in 1 2 3 4 5 6 7 8; do echo "e$i:vol00000e0$i"; done)

@@ -78,7 +78,7 @@ cvm_start() {
   for i in $(seq 1 600); do [ -e /tmp/first200.ready ] && break; sleep 0.05; done
   echo "$EPOCHREALTIME" > /tmp/first200.go.tmp && mv /tmp/first200.go.tmp /tmp/first200.go
   setsid env PATH="/work/bin:$PATH" "$CVM_BIN" --address 127.0.0.1 --port 9443 --run-dir "$CVM_RUN_DIR" \
-    --luks-pbkdf-memory 32768 --luks-iter-time 100 --device-timeout 20s --log-format json "$@" \
+    --luks-pbkdf-memory 32768 --luks-iter-time "${CVM_ITER_TIME:-100}" --device-timeout 20s --log-format json "$@" \
     > "/work/daemon.$DAEMON_N.log" 2>&1 < /dev/null &
   CVM_PID=$!
   while kill -0 "$poller" 2> /dev/null && kill -0 "$CVM_PID" 2> /dev/null; do sleep 0.1; done
@@ -153,3 +153,69 @@ finish() {
   echo "$SCENARIO done: ${failed:-0} failed"
   [ "${failed:-0}" = 0 ]
 }
+
+# --- Issue 16: the same checks on every cloud. ---
+
+# cloud_detected CLOUD REASON: the platform reports CLOUD, and the start log says what DMI gave and why.
+cloud_detected() {
+  api GET /api/v1/platform
+  check "the platform reports cloud $1" [ "$CODE:$(jget cloud)" = "200:$1" ]
+  check "the start log says cloud $1 was chosen because $2" grep -qF "Cloud: $1 (auto: $2" "/work/daemon.$DAEMON_N.log"
+}
+
+# volume_error NAME: the error and detail of one volume in BODY, as "error | detail".
+volume_error() { echo "$(jget "volumes.$1.error") | $(jget "volumes.$1.detail")"; }
+
+# untouched_disk DEV: no LUKS header was written (hostile disks must be left alone).
+untouched_disk() { ! cryptsetup isLuks "$1" 2> /dev/null; }
+
+# close_volumes MOUNT...: unmounts MOUNT... and closes every dm-crypt mapping.
+close_volumes() {
+  local mp
+  for mp in "$@"; do
+    umount "$mp"
+  done
+  for mp in /dev/mapper/*; do
+    [ "${mp##*/}" = control ] || cryptsetup close "${mp##*/}"
+  done
+}
+
+# cloud_finish GOOD HOSTILE_REQUEST_DONE: after a bootstrap that mixed one good volume ("data", at
+# /data) with hostile ones, the good request alone completes; then restart recovery:
+#  R1: a daemon restart comes back ready, and the identical bootstrap is 200;
+#  R2: with the volume unmounted and closed and with UNLINK (a udev-style link, if any) removed, a
+#      restarted daemon stays in bootstrap, and the same request finds the disk again from sysfs
+#      alone, reopens it (no format) and the data is intact.
+cloud_finish() {
+  local request=$1 unlink=${2:-}
+  echo "marker /data" > /data/marker.txt
+  sync
+  api POST /api/v1/bootstrap "$request"
+  wait_op /api/v1/bootstrap
+  check "the good volume alone completes the bootstrap ($BODY)" [ "$(jget status)" = completed ]
+  cvm_stop
+  cvm_start || return 1
+  api GET /api/v1/status
+  check "R1 a restarted daemon comes back ready" [ "$(jget status)" = ready ]
+  api POST /api/v1/bootstrap "$request"
+  check "R1 the identical bootstrap after the restart is 200" [ "$CODE" = 200 ]
+  cvm_stop
+  close_volumes /data
+  [ -n "$unlink" ] && rm -f "$unlink"
+  cvm_start || return 1
+  api GET /api/v1/status
+  check "R2 with the volume closed, a restarted daemon is in bootstrap" [ "$(jget status)" = bootstrap ]
+  api POST /api/v1/bootstrap "$request"
+  wait_op /api/v1/bootstrap
+  check "R2 the same request finds the disk again and reopens it ($BODY)" [ "$(jget status)" = completed ]
+  check "R2 nothing was formatted again" bash -c "! grep -q 'formatting blank device' /work/daemon.$DAEMON_N.log"
+  check "R2 the data is intact" [ "$(cat /data/marker.txt 2> /dev/null)" = "marker /data" ]
+  cvm_stop
+  close_volumes /data
+}
+
+# resolved_as VOLUME_ID TEXT: the daemon's current log says the volume was found as TEXT (device and evidence).
+resolved_as() { grep -qF "Volume $1 is $2" "/work/daemon.$DAEMON_N.log"; }
+
+# matches TEXT PATTERN: TEXT matches the glob PATTERN (for checks on error details).
+matches() { [[ $1 == $2 ]]; }

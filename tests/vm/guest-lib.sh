@@ -7,6 +7,8 @@
 # shellcheck disable=SC1091
 [ -f /work/vm-env.sh ] && . /work/vm-env.sh
 : "${VM_DISK_SERIALS:=}"
+: "${VM_SCSI_DISKS:=0}"
+: "${VM_VBLK_DISKS:=0}"
 
 # No udev runs here and /run is a fresh tmpfs, so /run/udev/control is absent:
 # libdevmapper (cryptsetup, dmsetup) sees that udev is not running, creates
@@ -22,6 +24,13 @@ guest_modules() {
     # initramfs routes its module requests to the host's modprobe), but that
     # would put seconds of module loading inside the first cryptsetup call.
     modprobe -a nvme dm-mod dm-crypt ext4 xts || { glog "modprobe failed"; return 1; }
+    # SCSI and virtio-blk drivers only when the run has such disks (vm-env.sh counts them).
+    if [ "$VM_SCSI_DISKS" -gt 0 ]; then
+        modprobe -a virtio_scsi sd_mod || { glog "modprobe virtio_scsi sd_mod failed"; return 1; }
+    fi
+    if [ "$VM_VBLK_DISKS" -gt 0 ]; then
+        modprobe virtio_blk || { glog "modprobe virtio_blk failed"; return 1; }
+    fi
     # Optional: AES-NI (TCG's -cpu max emulates it) and the AF_ALG skcipher
     # interface cryptsetup uses for keyslot encryption.
     modprobe -a -q aesni_intel algif_skcipher 2>/dev/null || true
@@ -69,6 +78,43 @@ guest_wait_nvme() {
     return 1
 }
 
+# guest_wait_disks [TIMEOUT_S]: waits until the run's SCSI (sd*) and virtio-blk (vd*)
+# disks all have a block device and a /dev node; SCSI scanning is asynchronous.
+guest_wait_disks() {
+    local timeout_s=${1:-20} i=0 b sd vd
+    while [ "$i" -lt $(( timeout_s * 10 )) ]; do
+        sd=0; vd=0
+        for b in /sys/block/sd* /sys/block/vd*; do
+            [ -e "$b" ] && [ -b "/dev/${b##*/}" ] || continue
+            case ${b##*/} in sd*) sd=$((sd + 1)) ;; vd*) vd=$((vd + 1)) ;; esac
+        done
+        [ "$sd" -ge "$VM_SCSI_DISKS" ] && [ "$vd" -ge "$VM_VBLK_DISKS" ] && return 0
+        sleep 0.1; i=$((i + 1))
+    done
+    glog "timed out waiting for disks: $sd of $VM_SCSI_DISKS SCSI, $vd of $VM_VBLK_DISKS virtio-blk"
+    return 1
+}
+
+# guest_scsi_at H:C:T:L: prints the sdX at that SCSI address (the name of its device directory).
+guest_scsi_at() {
+    local b
+    for b in /sys/block/sd*; do
+        [ "$(basename "$(readlink -f "$b/device")")" = "$1" ] && { printf '%s\n' "${b##*/}"; return 0; }
+    done
+    return 1
+}
+
+# guest_scsi_with_serial SERIAL: prints every sdX whose VPD page 0x80 serial is SERIAL.
+guest_scsi_with_serial() {
+    local b s
+    for b in /sys/block/sd*; do
+        s=$(tail -c +5 "$b/device/vpd_pg80" 2>/dev/null | tr -d '\0') || continue
+        s=${s%"${s##*[![:space:]]}"}
+        [ "$s" = "$1" ] && printf '%s\n' "${b##*/}"
+    done
+    return 0
+}
+
 # guest_ebs_links: creates what AWS's udev rules would, for every NVMe
 # namespace 1:  /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_<serial>
 # -> ../../nvmeXn1. Prints "serial device" lines.
@@ -90,10 +136,11 @@ guest_ebs_dev() {
     printf '/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_%s\n' "$1"
 }
 
-# guest_setup [TIMEOUT_S]: modules + wait for disks + by-id links.
+# guest_setup [TIMEOUT_S]: modules + wait for disks + the EBS by-id links of NVMe disks.
 guest_setup() {
     guest_modules || return 1
     guest_wait_nvme "${1:-20}" || return 1
+    guest_wait_disks "${1:-20}" || return 1
     guest_ebs_links >/dev/null
 }
 

@@ -27,6 +27,13 @@ VM_REPO_ROOT=$(cd "$VM_LIB_DIR/../.." && pwd)
 : "${VM_BIOS:=}"                               # firmware for -bios (empty: QEMU default)
 : "${VM_QEMU_EXTRA:=}"                         # extra QEMU args (word-split)
 : "${VM_POLL_S:=0.05}"                         # host poll interval
+# SMBIOS tables for -smbios, one entry each, e.g. ("type=1,manufacturer=Google,product=Google
+# Compute Engine" "type=3,asset=..."). An array, so values may hold spaces; empty means QEMU's own.
+[ -n "${VM_SMBIOS+set}" ] || VM_SMBIOS=()
+# What an EC2 Nitro instance's firmware shows (sys_vendor and chassis "Amazon EC2"): the EBS scenarios
+# boot with it so that the daemon detects aws from DMI as it would on EC2.
+VM_SMBIOS_EC2=("type=1,manufacturer=Amazon EC2,product=m6a.large,serial=ec2e1916-9099-7caf-fd21-0123456789ab"
+               "type=3,manufacturer=Amazon EC2,asset=Amazon EC2")
 
 # Return codes of vm_run besides the guest script's own exit code.
 VM_RC_TIMEOUT=124   # TIMEOUT_S elapsed; QEMU was killed
@@ -280,11 +287,17 @@ vm_disk_resize() {
 }
 
 # ---------------------------------------------------------------- running
-# vm_run WORKDIR GUEST_SCRIPT TIMEOUT_S [DISK:SERIAL ...]
+# vm_run WORKDIR GUEST_SCRIPT TIMEOUT_S [DISK_SPEC ...]
 #   Boots a guest and runs GUEST_SCRIPT (copied to WORKDIR/guest.sh) as root
 #   with bash, cwd /work. WORKDIR is the writable 9p share, seen as /work in
-#   the guest; guest-lib.sh and vm-env.sh are put there too. Each DISK gets
-#   its own NVMe controller with the given serial (DISK: see vm__disk_path).
+#   the guest; guest-lib.sh and vm-env.sh are put there too. Each DISK_SPEC
+#   attaches one disk (DISK: see vm__disk_path), in the given order:
+#     DISK:SERIAL              its own NVMe controller with that serial
+#     vblk:DISK:SERIAL         virtio-blk with that serial (/sys/block/vdX/serial)
+#     scsi:DISK:CTRL[:OPTS]    scsi-hd on virtio-scsi controller CTRL (0, 1, ...; each
+#                              one used is created once, in ascending order), with
+#                              OPTS passed on, e.g. vendor=Msft,product=Virtual Disk,lun=3
+#   VM_SMBIOS (an array) adds -smbios tables, so the guest's DMI can be a cloud's.
 #   Returns the guest script's exit code, or VM_RC_TIMEOUT / VM_RC_NOEXIT /
 #   VM_RC_CUT; VM_LAST_STATUS says which case it was. Console output goes to
 #   WORKDIR/console.log and the guest script's part of it to WORKDIR/guest.log
@@ -297,7 +310,7 @@ vm_run() {
     VM__CUT_AFTER_MS="" vm__run "$wd" "$script" "$timeout_s" "$@"
 }
 
-# vm_run_cut WORKDIR GUEST_SCRIPT TIMEOUT_S AFTER_S [DISK:SERIAL ...]
+# vm_run_cut WORKDIR GUEST_SCRIPT TIMEOUT_S AFTER_S [DISK_SPEC ...]
 #   Like vm_run, but also cuts the power (SIGKILL to QEMU) AFTER_S seconds
 #   (decimals allowed) after QEMU started, if the guest is still running.
 vm_run_cut() {
@@ -310,8 +323,9 @@ vm_run_cut() {
 vm__run() {
     local wd=$1 script=$2 timeout_s=$3
     shift 3
-    local kver kernel initrd spec disk serial i=0 n qpid qstatus rc start now deadline cut_at=""
-    local -a args serials=()
+    local kver kernel initrd spec disk serial rest ctrl opts i=0 n qpid qstatus rc start now deadline cut_at=""
+    local -a args serials=() disk_args=() controllers=()
+    local vblk=0 scsi=0
 
     case $timeout_s in
         '' | *[!0-9]*) vm_log "vm_run: TIMEOUT_S must be whole seconds, got '$timeout_s'"; return 2 ;;
@@ -339,20 +353,51 @@ vm__run() {
           -device "isa-debug-exit,iobase=$VM_CUT_PORT,iosize=0x01"
           -pidfile "$wd/qemu.pid")
     for spec in "$@"; do
-        disk=${spec%:*}; serial=${spec##*:}
-        if [ "$disk" = "$spec" ] || [ -z "$serial" ] || [ -z "$disk" ]; then
-            vm_log "vm_run: disk spec '$spec' is not DISK:SERIAL"; return 2
-        fi
+        case $spec in
+            vblk:*)
+                rest=${spec#vblk:}; disk=${rest%%:*}; serial=${rest#*:}
+                if [ "$disk" = "$rest" ] || [ -z "$disk" ] || [ -z "$serial" ]; then
+                    vm_log "vm_run: disk spec '$spec' is not vblk:DISK:SERIAL"; return 2
+                fi
+                disk_args+=(-device "virtio-blk-pci,drive=d$i,serial=$serial")
+                vblk=$((vblk + 1)) ;;
+            scsi:*)
+                rest=${spec#scsi:}; disk=${rest%%:*}; rest=${rest#*:}
+                ctrl=${rest%%:*}; opts=""
+                [ "$ctrl" != "$rest" ] && opts=${rest#*:}
+                case $ctrl in
+                    '' | *[!0-9]*) vm_log "vm_run: disk spec '$spec' is not scsi:DISK:CTRL[:OPTS]"; return 2 ;;
+                esac
+                [ -n "$disk" ] || { vm_log "vm_run: disk spec '$spec' names no disk"; return 2; }
+                [[ " ${controllers[*]} " == *" $ctrl "* ]] || controllers+=("$ctrl")
+                disk_args+=(-device "scsi-hd,bus=scsi$ctrl.0,drive=d$i${opts:+,$opts}")
+                scsi=$((scsi + 1)) ;;
+            *)
+                disk=${spec%:*}; serial=${spec##*:}
+                if [ "$disk" = "$spec" ] || [ -z "$serial" ] || [ -z "$disk" ]; then
+                    vm_log "vm_run: disk spec '$spec' is not DISK:SERIAL"; return 2
+                fi
+                disk_args+=(-device "nvme,serial=$serial,drive=d$i")
+                serials+=("$serial") ;;
+        esac
         disk=$(vm__disk_path "$wd" "$disk")
         [ -f "$disk" ] || { vm_log "vm_run: no disk image $disk"; return 2; }
-        args+=(-drive "file=$disk,if=none,id=d$i,format=raw,cache=$VM_DISK_CACHE"
-               -device "nvme,serial=$serial,drive=d$i")
-        serials+=("$serial")
+        args+=(-drive "file=$disk,if=none,id=d$i,format=raw,cache=$VM_DISK_CACHE")
         i=$((i + 1))
+    done
+    # Controllers in ascending order: with controllers 0..N all used, controller N is the guest's
+    # SCSI host N (no other SCSI host driver loads in this guest).
+    for ctrl in $(printf '%s\n' "${controllers[@]}" | sort -n); do
+        args+=(-device "virtio-scsi-pci,id=scsi$ctrl")
+    done
+    args+=("${disk_args[@]}")
+    for spec in "${VM_SMBIOS[@]}"; do
+        args+=(-smbios "$spec")
     done
     # shellcheck disable=SC2206
     [ -n "$VM_QEMU_EXTRA" ] && args+=($VM_QEMU_EXTRA)
-    printf 'VM_DISK_SERIALS="%s"\nVM_KVER="%s"\n' "${serials[*]}" "$kver" > "$wd/vm-env.sh"
+    printf 'VM_DISK_SERIALS="%s"\nVM_SCSI_DISKS=%s\nVM_VBLK_DISKS=%s\nVM_KVER="%s"\n' \
+        "${serials[*]}" "$scsi" "$vblk" "$kver" > "$wd/vm-env.sh"
 
     n=1
     while [ -e "$wd/console.$n.log" ]; do n=$((n + 1)); done

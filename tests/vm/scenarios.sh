@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Real-kernel scenarios for cvm-control (issue 3): the published daemon runs in a QEMU guest with
 # NVMe disks that carry EBS serials, real dm-crypt, LUKS2 and ext4, and is driven over HTTPS.
+# The chains main, failures, hostile and powercut run as on EC2 (SMBIOS says Amazon EC2); the chain
+# clouds (issue 16) boots once per other cloud, with that cloud's SMBIOS strings and disk naming.
 #
 # Usage: tests/vm/scenarios.sh            (publishes the daemon first)
 #        CVM_BIN=/path/cvm-control tests/vm/scenarios.sh
@@ -66,8 +68,11 @@ boot() {
 }
 
 # CVM_VM_CHAINS selects chains for a quicker loop while developing (default: all of them).
-chains=${CVM_VM_CHAINS:-main failures hostile powercut systemd}
+chains=${CVM_VM_CHAINS:-main failures hostile powercut systemd clouds}
 want() { [[ " $chains " == *" $1 "* ]]; }
+
+# The EBS chains boot with an EC2 instance's SMBIOS strings, so the daemon detects aws itself.
+VM_SMBIOS=("${VM_SMBIOS_EC2[@]}")
 
 # --- Chain 1: fresh disks, then a reboot after the host changed them. ---
 if want main; then
@@ -75,7 +80,7 @@ vm_workdir cvm-main
 main=$VM_WORKDIR
 vm_disk d1 256M > /dev/null
 vm_disk d2 256M > /dev/null
-boot "$main" fresh.sh 600 d1:vol0aaa111 d2:vol0bbb222
+boot "$main" fresh.sh 600 d1:vol0aaa1111 d2:vol0bbb2222
 
 # Between boots, as an untrusted host could: keyslots added out of band, and disk 2 grown.
 printf '%s' pass-data-1 > "$main/k-boot"
@@ -85,7 +90,7 @@ for stale in stale-a stale-b; do
 done
 rm -f "$main/k-boot" "$main/k-new"
 vm_disk_resize d2 +256M > /dev/null
-boot "$main" reboot.sh 600 d1:vol0aaa111 d2:vol0bbb222
+boot "$main" reboot.sh 600 d1:vol0aaa1111 d2:vol0bbb2222
 fi
 
 # --- Chain 2: disks the daemon must refuse, and a crash mid-bootstrap. ---
@@ -104,7 +109,7 @@ echo "precious data" > "$fail/seed/precious.txt"
 mkfs.ext4 -q -d "$fail/seed" "$fail/d4.img"
 d4_before=$(sha256sum < "$fail/d4.img")
 d3_before=$(sha256sum < "$fail/d3.img")
-boot "$fail" failures.sh 600 d3:vol0ccc333 d4:vol0ddd444 d5:vol0eee555 d6:vol0fff666
+boot "$fail" failures.sh 600 d3:vol0ccc3333 d4:vol0ddd4444 d5:vol0eee5555 d6:vol0fff6666
 host_check "S9 the disk with a filesystem is byte-for-byte untouched" [ "$(sha256sum < "$fail/d4.img")" = "$d4_before" ]
 host_check "S8 the LUKS disk of another owner is byte-for-byte untouched" [ "$(sha256sum < "$fail/d3.img")" = "$d3_before" ]
 fi
@@ -114,7 +119,7 @@ if want hostile; then
 vm_workdir cvm-hostile
 hostile=$VM_WORKDIR
 for d in h1 h2 h3 h4; do vm_disk "$d" 128M > /dev/null; done
-boot "$hostile" hostile-prep.sh 600 h1:vol0a01 h2:vol0a02 h3:vol0a03
+boot "$hostile" hostile-prep.sh 600 h1:vol00000a01 h2:vol00000a02 h3:vol00000a03
 python3 "$here/forge-luks2-header.py" "$hostile/h1.img" segment-cipher-null
 host_check "5.1 cryptsetup itself accepts the forged cipher_null header (the attack is real)" \
   grep -q 'cipher: cipher_null-ecb' <<< "$(cryptsetup luksDump "$hostile/h1.img")"
@@ -123,7 +128,7 @@ dd if=/dev/urandom of="$hostile/h3.img" bs=1M count=1 conv=notrunc status=none
 h1_sum=$(sha256sum < "$hostile/h1.img")
 h2_tail=$(tail -c +4194305 "$hostile/h2.img" | sha256sum)
 h3_tail=$(tail -c +1048577 "$hostile/h3.img" | sha256sum)
-boot "$hostile" hostile.sh 900 h1:vol0a01 h2:vol0a02 h3:vol0a03 h4:vol0a04
+boot "$hostile" hostile.sh 900 h1:vol00000a01 h2:vol00000a02 h3:vol00000a03 h4:vol00000a04
 host_check "5.1 the forged volume is byte-for-byte untouched" [ "$(sha256sum < "$hostile/h1.img")" = "$h1_sum" ]
 host_check "5.2 the data past the zeroed 4 MiB is intact" [ "$(tail -c +4194305 "$hostile/h2.img" | sha256sum)" = "$h2_tail" ]
 host_check "5.3 the disk with random bytes is untouched past them" [ "$(tail -c +1048577 "$hostile/h3.img" | sha256sum)" = "$h3_tail" ]
@@ -145,7 +150,7 @@ for i in "${!kinds[@]}"; do
   printf 'TRIAL=%s\nKIND=%s\nCURRENT=%q\nNEXT=%q\nCANDIDATES=%q\nREQUIRED=%q\n' \
     "$trial" "$kind" "$current" "$next" "$candidates" "$required" > "$cut/trial.env"
   rm -f "$cut/current-pass"
-  boot "$cut" powercut.sh 600 p1:vol0c01
+  boot "$cut" powercut.sh 600 p1:vol00000c01
   if [ "$kind" != verify ] && [ "$VM_LAST_STATUS" != cut ]; then
     echo "FAIL powercut: trial $trial ended without a power cut ($VM_LAST_STATUS)" | tee -a "$all_results"
   fi
@@ -164,7 +169,7 @@ if want systemd; then
 vm_workdir cvm-systemd
 sd=$VM_WORKDIR
 vm_disk s1 128M > /dev/null
-boot "$sd" systemd.sh 600 s1:vol0sd0001
+boot "$sd" systemd.sh 600 s1:vol05d00001
 # The guest's scrapes, through the Prometheus client library's own text parser (Debian's
 # python3-prometheus-client), here on the host: in the TCG guest each Python start costs 7-15 s.
 parse() { /usr/bin/python3 "$repo/tests/prometheus/check-exposition.py" "$@" > "$1.check" 2>&1; }
@@ -186,6 +191,42 @@ host_check "M3 the reference parser accepts the scrape over the Unix socket" par
 host_check "M4 the reference parser accepts the scrape after the reopen, with step observations" \
   parse "$sd/metrics.reopen" --nonempty-histogram cvm_control_volume_step_duration_seconds
 for f in "$sd"/metrics.*.check; do [ -e "$f" ] && echo "  $(basename "$f"): $(head -c 300 "$f")"; done
+fi
+
+# --- Chain 6 (issue 16): GCP, Azure and a plain KVM host, one boot each, cloud detected from SMBIOS. ---
+# Each boot: a bootstrap (the disk found through a udev-style link and sysfs at once), the
+# duplicate-identity refusal and other hostile-host refusals, then restart recovery (the reopen from
+# sysfs alone).
+if want clouds; then
+started_clouds=$(date +%s)
+vm_workdir cvm-cloud-gcp
+gcp=$VM_WORKDIR
+vm_disk g1 64M > /dev/null
+for d in g2 g3 g4 g5; do vm_disk "$d" 32M > /dev/null; done
+PD=vendor=Google,product=PersistentDisk
+VM_SMBIOS=("type=1,manufacturer=Google,product=Google Compute Engine,serial=GoogleCloud-0123456789ABCDEF"
+           "type=3,manufacturer=Google")
+boot "$gcp" cloud-gcp.sh 900 "scsi:g1:0:$PD,serial=data-disk-1" "scsi:g2:0:$PD,serial=dup-disk" \
+  "scsi:g3:0:$PD,serial=dup-disk" "scsi:g4:0:$PD,serial=scratch-disk" "scsi:g5:0:$PD,serial=busy-disk"
+
+vm_workdir cvm-cloud-azure
+azure=$VM_WORKDIR
+vm_disk a1 64M > /dev/null
+for d in a0 a2 a3; do vm_disk "$d" 32M > /dev/null; done
+VD="vendor=Msft,product=Virtual Disk"
+VM_SMBIOS=("type=1,manufacturer=Microsoft Corporation,product=Virtual Machine"
+           "type=3,manufacturer=Microsoft Corporation,asset=7783-7084-3265-9085-8269-3286-77")
+boot "$azure" cloud-azure.sh 900 "scsi:a0:0:$VD,lun=0" "scsi:a1:1:$VD,lun=3" \
+  "scsi:a2:1:$VD,scsi-id=1,lun=7" "scsi:a3:1:$VD,scsi-id=2,lun=7"
+
+vm_workdir cvm-cloud-generic
+generic=$VM_WORKDIR
+vm_disk n1 64M > /dev/null
+for d in n2 n3; do vm_disk "$d" 32M > /dev/null; done
+VM_SMBIOS=("type=1,manufacturer=QEMU,product=Standard PC" "type=3,manufacturer=QEMU,asset=rack-4-slot-2")
+boot "$generic" cloud-generic.sh 900 "vblk:n1:gen-vd-1" "n2:dup-serial-1" "scsi:n3:0:serial=dup-serial-1"
+VM_SMBIOS=("${VM_SMBIOS_EC2[@]}")
+echo "MEASURE clouds chain: $(($(date +%s) - started_clouds)) s for 3 boots" | tee -a "$host_results"
 fi
 
 cat "$host_results" >> "$all_results"

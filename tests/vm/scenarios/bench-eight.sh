@@ -17,7 +17,7 @@ for _ in $(seq 1 300); do curl -sk -o /dev/null --max-time 5 "$CVM_URL/api/v1/st
 
 volumes=""
 for i in 1 2 3 4 5 6 7 8; do
-  volumes="$volumes\"v$i\":{\"volume_id\":\"vol-0e0$i\",\"passphrase\":\"eight-pass-$i\"},"
+  volumes="$volumes\"v$i\":{\"volume_id\":\"vol-00000e0$i\",\"passphrase\":\"eight-pass-$i\"},"
 done
 start=$(date +%s)
 api POST /api/v1/bootstrap "{\"user_id\":\"eight\",\"volumes\":{${volumes%,}}}"
@@ -29,7 +29,7 @@ mounted=$(grep -c ' /v[1-8] ' /proc/self/mountinfo)
 check "(c) all 8 are mounted ($mounted)" [ "$mounted" = 8 ]
 check "(c) no OOM kill" bash -c "! dmesg | grep -qi 'out of memory'"
 for i in 1 2 3 4 5 6 7 8; do
-  dev=$(readlink -f "$(guest_ebs_dev vol0e0$i)")
+  dev=$(readlink -f "$(guest_ebs_dev vol00000e0$i)")
   cryptsetup luksDump "$dev" | grep -E '^\s+Memory:' | head -1 | sed "s/^/MEASURE v$i keyslot /" >> "$RESULTS"
 done
 cvm_stop

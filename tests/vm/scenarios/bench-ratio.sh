@@ -21,7 +21,7 @@ shell_volume() { # DEV NAME PASS
 }
 
 round=0
-for pair in "vol0b01 vol0b02 vol0b03 vol0b04" "vol0b05 vol0b06 vol0b07 vol0b08"; do
+for pair in "vol00000b01 vol00000b02 vol00000b03 vol00000b04" "vol00000b05 vol00000b06 vol00000b07 vol00000b08"; do
   round=$((round + 1))
   set -- $pair
   start=$(now_ms)

@@ -11,8 +11,8 @@ cvm_start || exit 1
 
 # 8. One volume already holds LUKS under another passphrase; the other is blank.
 api POST /api/v1/bootstrap '{"user_id":"bob","volumes":{
-  "good":{"volume_id":"vol-0eee555","passphrase":"good-pass-1"},
-  "locked":{"volume_id":"vol-0ccc333","passphrase":"not-the-owner"}}}'
+  "good":{"volume_id":"vol-0eee5555","passphrase":"good-pass-1"},
+  "locked":{"volume_id":"vol-0ccc3333","passphrase":"not-the-owner"}}}'
 wait_op /api/v1/bootstrap
 check "S8 bootstrap fails overall" [ "$(jget status):$(jget error)" = "failed:one or more volumes failed" ]
 check "S8 the good volume is ok" [ "$(jget volumes.good.status)" = ok ]
@@ -23,15 +23,15 @@ check "S8 the detail carries no passphrase" bash -c "! grep -q not-the-owner <<<
 
 # 9. A disk with an existing filesystem is refused and left alone.
 api POST /api/v1/bootstrap '{"user_id":"bob","volumes":{
-  "good":{"volume_id":"vol-0eee555","passphrase":"good-pass-1"},
-  "foreign":{"volume_id":"vol-0ddd444","passphrase":"whatever-1"}}}'
+  "good":{"volume_id":"vol-0eee5555","passphrase":"good-pass-1"},
+  "foreign":{"volume_id":"vol-0ddd4444","passphrase":"whatever-1"}}}'
 wait_op /api/v1/bootstrap
 check "S9 the foreign disk is refused" [ "$(jget volumes.foreign.error)" = "device is not blank; refusing to format" ]
 check "S9 the refusal names what blkid found" grep -q 'TYPE="ext4"' <<< "$(jget volumes.foreign.detail)"
 check "S9 the other volume is still ok" [ "$(jget volumes.good.status)" = ok ]
 
 # 11. kill -9 of the daemon (and its children) mid-bootstrap, restart, same request.
-KBOOT='{"user_id":"carol","volumes":{"k":{"volume_id":"vol-0fff666","passphrase":"k-pass-1"}}}'
+KBOOT='{"user_id":"carol","volumes":{"k":{"volume_id":"vol-0fff6666","passphrase":"k-pass-1"}}}'
 api POST /api/v1/bootstrap "$KBOOT"
 check "S11 bootstrap is accepted" [ "$CODE" = 202 ]
 for _ in $(seq 1 600); do

@@ -7,8 +7,8 @@ SCENARIO=fresh
 . /work/cvm-guest.sh
 guest_setup 60 > /dev/null
 
-D1=$(readlink -f "$(guest_ebs_dev vol0aaa111)")
-D2=$(readlink -f "$(guest_ebs_dev vol0bbb222)")
+D1=$(readlink -f "$(guest_ebs_dev vol0aaa1111)")
+D2=$(readlink -f "$(guest_ebs_dev vol0bbb2222)")
 cvm_start || exit 1
 
 # A. Attestation on a real kernel without a TEE (no configfs-tsm, no guest driver): the platform says
@@ -16,6 +16,7 @@ cvm_start || exit 1
 api GET /api/v1/platform
 check "A1 platform reports tee none on a plain VM" [ "$CODE:$(jget tee)" = "200:none" ]
 check "A1 platform reports the guest's kernel release" [ "$(jget kernel_release)" = "$(uname -r)" ]
+cloud_detected aws "DMI sys_vendor is"
 api GET "/api/v1/attestation?nonce=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 check "A1 attestation without a provider is 501" [ "$CODE" = 501 ]
 verify_out=$("$CVM_BIN" verify --url https://127.0.0.1:9443 --json); verify_rc=$?
@@ -25,8 +26,8 @@ check "A1 verify --url names the daemon's 501" grep -q 'answered 501' <<< "$veri
 BOOT='{"user_id":"alice",
   "env":{"app.env":{"MODE":"prod","GREETING":"hi \"there\" $HOME `x` \\ end"}},
   "secret":{"db.env":{"DB_PASSWORD":"s3cr3t-value"}},
-  "volumes":{"data":{"volume_id":"vol-0aaa111","passphrase":"pass-data-1"},
-             "logs":{"volume_id":"vol-0bbb222","passphrase":"pass-logs-1","mount_point":"/var/log/app"}}}'
+  "volumes":{"data":{"volume_id":"vol-0aaa1111","passphrase":"pass-data-1"},
+             "logs":{"volume_id":"vol-0bbb2222","passphrase":"pass-logs-1","mount_point":"/var/log/app"}}}'
 
 # 1. Fresh bootstrap of two volumes.
 api POST /api/v1/bootstrap "$BOOT"

@@ -7,15 +7,15 @@ SCENARIO=hostile-prep
 guest_setup 60 > /dev/null
 cvm_start || exit 1
 api POST /api/v1/bootstrap '{"user_id":"eve","volumes":{
-  "h1":{"volume_id":"vol-0a01","passphrase":"h1-pass-1"},
-  "h2":{"volume_id":"vol-0a02","passphrase":"h2-pass-1"},
-  "h3":{"volume_id":"vol-0a03","passphrase":"h3-pass-1"}}}'
+  "h1":{"volume_id":"vol-00000a01","passphrase":"h1-pass-1"},
+  "h2":{"volume_id":"vol-00000a02","passphrase":"h2-pass-1"},
+  "h3":{"volume_id":"vol-00000a03","passphrase":"h3-pass-1"}}}'
 wait_op /api/v1/bootstrap
 check "prep: three volumes bootstrapped ($BODY)" [ "$(jget status)" = completed ]
 for v in h1 h2 h3; do
   head -c 4194304 /dev/urandom > "/$v/data.bin"
   sha256sum < "/$v/data.bin" > "/work/$v.data.sha256"
-  dev=$(readlink -f "$(guest_ebs_dev "vol0a0${v#h}")")
+  dev=$(readlink -f "$(guest_ebs_dev "vol00000a0${v#h}")")
   check "prep: $v carries the cvm-control marker token" grep -q '"type":"cvm-control"' <<< "$(cryptsetup luksDump --dump-json-metadata "$dev")"
 done
 cvm_stop

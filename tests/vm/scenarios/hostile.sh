@@ -11,10 +11,10 @@ SCENARIO=hostile
 guest_setup 60 > /dev/null
 cvm_start || exit 1
 api POST /api/v1/bootstrap '{"user_id":"eve","volumes":{
-  "h1":{"volume_id":"vol-0a01","passphrase":"h1-pass-1"},
-  "h2":{"volume_id":"vol-0a02","passphrase":"h2-pass-1"},
-  "h3":{"volume_id":"vol-0a03","passphrase":"h3-pass-1"},
-  "h4":{"volume_id":"vol-0a04","passphrase":"h4-pass-1"}}}'
+  "h1":{"volume_id":"vol-00000a01","passphrase":"h1-pass-1"},
+  "h2":{"volume_id":"vol-00000a02","passphrase":"h2-pass-1"},
+  "h3":{"volume_id":"vol-00000a03","passphrase":"h3-pass-1"},
+  "h4":{"volume_id":"vol-00000a04","passphrase":"h4-pass-1"}}}'
 wait_op /api/v1/bootstrap
 echo "$BODY"
 check "5.1 the forged cipher_null header is rejected" [ "$(jget volumes.h1.error)" = "LUKS2 header rejected" ]
@@ -25,7 +25,7 @@ check "5.2 the refusal says where data was found" grep -q 'non-zero bytes at off
 check "5.3 the volume with random bytes at its start is refused" [ "$(jget volumes.h3.error)" = "device is not blank; refusing to format" ]
 check "5.4 the fresh all-zero disk is formatted and ok" [ "$(jget volumes.h4.status)" = ok ]
 check "5.4 it is mounted" [ "$(mount_source /h4)" = "ext4 /dev/mapper/h4" ]
-dev4=$(readlink -f "$(guest_ebs_dev vol0a04)")
+dev4=$(readlink -f "$(guest_ebs_dev vol00000a04)")
 check "5.4 it carries the cvm-control marker" grep -q '"type":"cvm-control"' <<< "$(cryptsetup luksDump --dump-json-metadata "$dev4")"
 check "5.4 its keyslot cipher is pinned" grep -Eq '^[[:space:]]+Cipher:[[:space:]]+aes-xts-plain64$' <<< "$(cryptsetup luksDump "$dev4")"
 check "no header copy or key file is left on tmpfs" bash -c "[ -z \"\$(ls -A $CVM_RUN_DIR/keys)\" ]"
@@ -39,7 +39,7 @@ import json
 # About 400 KiB in all: well inside the API's 1 MiB body limit.
 files = {f"f{i:03}.env": {f"K{j}": f"v{i}x{j}" + "a" * 70 for j in range(20)} for i in range(120)}
 print(json.dumps({"user_id": "eve", "env": files, "secret": files,
-                  "volumes": {"h4": {"volume_id": "vol-0a04", "passphrase": "h4-pass-1"}}}))
+                  "volumes": {"h4": {"volume_id": "vol-00000a04", "passphrase": "h4-pass-1"}}}))
 PY
 check_files() { # RUN_DIR: every file present must be whole (exactly the expected bytes)
   python3 - "$1" << 'PY'

@@ -11,7 +11,7 @@ SCENARIO=powercut
 # shellcheck source=/dev/null
 . /work/trial.env
 guest_setup 60 > /dev/null
-DEV=$(readlink -f "$(guest_ebs_dev vol0c01)")
+DEV=$(readlink -f "$(guest_ebs_dev vol00000c01)")
 FAST=(--batch-mode --pbkdf argon2id --pbkdf-memory 32768 --pbkdf-force-iterations 4)
 
 # Outcome of the previous trial: which candidate passphrases open the volume now?
@@ -43,7 +43,7 @@ if [ "$KIND" = cleanup ]; then
 fi
 
 cvm_start || exit 1
-BOOT="{\"user_id\":\"cut\",\"volumes\":{\"p1\":{\"volume_id\":\"vol-0c01\",\"passphrase\":\"$CURRENT\"}}}"
+BOOT="{\"user_id\":\"cut\",\"volumes\":{\"p1\":{\"volume_id\":\"vol-00000c01\",\"passphrase\":\"$CURRENT\"}}}"
 api POST /api/v1/bootstrap "$BOOT"
 if [ "$KIND" = cleanup ]; then
   delay=$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", r % 900 / 100 }')

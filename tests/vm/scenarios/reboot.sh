@@ -8,7 +8,7 @@ SCENARIO=reboot
 . /work/cvm-guest.sh
 guest_setup 60 > /dev/null
 
-D1=$(readlink -f "$(guest_ebs_dev vol0aaa111)")
+D1=$(readlink -f "$(guest_ebs_dev vol0aaa1111)")
 REAL_CRYPTSETUP=$(command -v cryptsetup)
 
 # A cryptsetup shim that counts KDF runs: cryptsetup --debug prints one
@@ -39,8 +39,8 @@ cvm_start --log-level debug || exit 1
 BOOT='{"user_id":"alice",
   "env":{"app.env":{"MODE":"prod","GREETING":"hi \"there\" $HOME `x` \\ end"}},
   "secret":{"db.env":{"DB_PASSWORD":"s3cr3t-value"}},
-  "volumes":{"data":{"volume_id":"vol-0aaa111","passphrase":"pass-data-1"},
-             "logs":{"volume_id":"vol-0bbb222","passphrase":"pass-logs-1","mount_point":"/var/log/app"}}}'
+  "volumes":{"data":{"volume_id":"vol-0aaa1111","passphrase":"pass-data-1"},
+             "logs":{"volume_id":"vol-0bbb2222","passphrase":"pass-logs-1","mount_point":"/var/log/app"}}}'
 api POST /api/v1/bootstrap "$BOOT"
 wait_op /api/v1/bootstrap
 check "S4 bootstrap after reboot completes ($BODY)" [ "$(jget status)" = completed ]

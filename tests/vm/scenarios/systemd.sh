@@ -52,7 +52,7 @@ for _ in $(seq 1 100); do [ "$(grep -c '^WATCHDOG=1$' /work/notify.log)" -ge 2 ]
 check "N2 WATCHDOG=1 keep-alives arrive (WatchdogSec=4s)" [ "$(grep -c '^WATCHDOG=1$' /work/notify.log)" -ge 2 ]
 
 # M. Metrics during a real bootstrap.
-api POST /api/v1/bootstrap '{"user_id":"metrics-user","volumes":{"data":{"volume_id":"vol-0sd0001","passphrase":"metrics-pass-1"}}}'
+api POST /api/v1/bootstrap '{"user_id":"metrics-user","volumes":{"data":{"volume_id":"vol-05d00001","passphrase":"metrics-pass-1"}}}'
 check "M1 bootstrap accepted" [ "$CODE" = 202 ]
 during=0
 for i in $(seq 1 600); do
@@ -74,7 +74,7 @@ check "M2 /metrics after the bootstrap is 200" [ "$CODE" = 200 ]
 for step in luksFormat open mkfs mount; do
   check "M2 step $step of volume data observed once" [ "$(step_count $step /work/metrics.after)" = 1 ]
 done
-check "M2 no passphrase, user id or volume id in any label" bash -c "! grep -Eq 'metrics-pass|metrics-user|vol-0sd0001|vol0sd0001' /work/metrics.after"
+check "M2 no passphrase, user id or volume id in any label" bash -c "! grep -Eq 'metrics-pass|metrics-user|vol-05d00001|vol05d00001' /work/metrics.after"
 scrape unix /work/metrics.unix
 check "M3 /metrics over the Unix socket (plain HTTP) is 200" [ "$CODE" = 200 ]
 check "M3 the Unix socket file is 0660" [ "$(mode_of $SOCK)" = 660 ]
@@ -136,7 +136,7 @@ check "N3 STOPPING=1 reached the manager" grep -q '^STOPPING=1|' /work/notify.lo
 umount /data && cryptsetup close data
 rm -f "$CVM_RUN_DIR/bootstrap.json"
 cvm_start || exit 1
-api POST /api/v1/bootstrap '{"user_id":"metrics-user","volumes":{"data":{"volume_id":"vol-0sd0001","passphrase":"metrics-pass-1"}}}'
+api POST /api/v1/bootstrap '{"user_id":"metrics-user","volumes":{"data":{"volume_id":"vol-05d00001","passphrase":"metrics-pass-1"}}}'
 wait_op /api/v1/bootstrap
 check "M4 the second bootstrap reopens the volume ($BODY)" [ "$(jget status)" = completed ]
 scrape https /work/metrics.reopen

@@ -58,7 +58,7 @@ check "S11 the volume is mounted" [ "$(mount_source /k)" = "ext4 /dev/mapper/k" 
 # mounted (what a kill -9 between the mount and the record write leaves). Whoever bootstraps first
 # would become the owner; an existing mapping must now prove it is the volume, and the passphrase must
 # open its header.
-DK=$(readlink -f "$(guest_ebs_dev vol0fff666)")
+DK=$(readlink -f "$(guest_ebs_dev vol0fff6666)")
 header_area() { head -c 16777216 "$1" | sha256sum; } # both header copies and the keyslot area
 echo "written before the restart" > /k/marker.txt
 sync
@@ -69,7 +69,7 @@ cvm_start || exit 1
 api GET /api/v1/status
 check "S12 without bootstrap.json the restarted daemon is in bootstrap" [ "$(jget status)" = bootstrap ]
 
-api POST /api/v1/bootstrap '{"user_id":"mallory","volumes":{"k":{"volume_id":"vol-0fff666","passphrase":"guessed-pass"}}}'
+api POST /api/v1/bootstrap '{"user_id":"mallory","volumes":{"k":{"volume_id":"vol-0fff6666","passphrase":"guessed-pass"}}}'
 check "S12 a bootstrap with a wrong passphrase is accepted" [ "$CODE" = 202 ]
 wait_op /api/v1/bootstrap
 check "S12 a wrong passphrase on the mounted volume is a per-volume error ($BODY)" \
@@ -83,11 +83,11 @@ check "S12 no bootstrap.json was written" [ ! -e "$CVM_RUN_DIR/bootstrap.json" ]
 check "S12 the owner's user_id file is unchanged" [ "$(cat "$CVM_RUN_DIR/user_id.env")" = CVM_USER_ID=carol ]
 
 # The same dm name bound to another volume (whose passphrase the caller does know).
-api POST /api/v1/bootstrap '{"user_id":"mallory","volumes":{"k":{"volume_id":"vol-0eee555","passphrase":"good-pass-1"}}}'
+api POST /api/v1/bootstrap '{"user_id":"mallory","volumes":{"k":{"volume_id":"vol-0eee5555","passphrase":"good-pass-1"}}}'
 wait_op /api/v1/bootstrap
 check "S12 the dm name of a mapping on another device is refused ($BODY)" \
   [ "$(jget status):$(jget volumes.k.error)" = "failed:existing mapping is not this volume" ]
-check "S12 the refusal names the device the mapping sits on" grep -q "but volume vol-0eee555 is" <<< "$(jget volumes.k.detail)"
+check "S12 the refusal names the device the mapping sits on" grep -q "but volume vol-0eee5555 is" <<< "$(jget volumes.k.detail)"
 api GET /api/v1/status
 check "S12 the status still stays bootstrap" [ "$(jget status)" = bootstrap ]
 check "S12 the header is still unchanged" [ "$(header_area "$DK")" = "$k_header" ]

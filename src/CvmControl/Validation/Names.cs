@@ -9,15 +9,16 @@ internal static partial class Names
     public const int MaxFileNameLength = 255;
     public const int MaxVolumeIdLength = 255;
 
+    // \z, not $, in these patterns: $ also matches before a final newline.
     // No leading '-': a name that reaches a tool's argv must never read as an option.
-    [GeneratedRegex("^[A-Za-z0-9._][A-Za-z0-9._-]*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[A-Za-z0-9._][A-Za-z0-9._-]*\\z", RegexOptions.CultureInvariant)]
     private static partial Regex FileNamePattern();
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*\\z", RegexOptions.CultureInvariant)]
     private static partial Regex EnvKeyPattern();
 
     // Volume ids become part of device paths (/dev/disk/by-id/...): no slash, no leading dot.
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:-]*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:-]*\\z", RegexOptions.CultureInvariant)]
     private static partial Regex VolumeIdPattern();
 
     public static bool IsFileName(string name) =>

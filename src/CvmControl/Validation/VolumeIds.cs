@@ -22,13 +22,14 @@ internal static partial class VolumeIds
             : "invalid volume id (allowed: A-Z a-z 0-9 . _ : -, starting with a letter or digit)",
     };
 
-    [GeneratedRegex("^vol-([0-9a-f]{8}|[0-9a-f]{17})$", RegexOptions.CultureInvariant)]
+    // \z, not $: $ also matches before a final newline.
+    [GeneratedRegex("^vol-([0-9a-f]{8}|[0-9a-f]{17})\\z", RegexOptions.CultureInvariant)]
     private static partial Regex AwsVolumeId();
 
     // An RFC 1035 label, as GCE resource names are.
-    [GeneratedRegex("^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z]([-a-z0-9]{0,61}[a-z0-9])?\\z", RegexOptions.CultureInvariant)]
     private static partial Regex GcpDeviceName();
 
-    [GeneratedRegex("^(0|[1-9][0-9]?)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^(0|[1-9][0-9]?)\\z", RegexOptions.CultureInvariant)]
     private static partial Regex AzureLun();
 }

@@ -46,6 +46,7 @@ public sealed class RequestValidatorTests
     [InlineData("a b")]
     [InlineData("x\0")]
     [InlineData("-rf")]
+    [InlineData("app.env\n")]
     public void Rejects_file_names_that_could_escape_or_break(string name)
     {
         Errors(r => r.Secret = new() { [name] = new() { ["K"] = "v" } }).Should().ContainSingle().Which.Should().StartWith($"secret.{name}: invalid file name");
@@ -57,6 +58,7 @@ public sealed class RequestValidatorTests
     [InlineData("")]
     [InlineData("A B")]
     [InlineData("ÄB")]
+    [InlineData("MODE\n")]
     public void Rejects_env_keys_that_systemd_would_not_accept(string key)
     {
         Errors(r => r.Env = new() { ["f"] = new() { [key] = "v" } }).Should().ContainSingle().Which.Should().Contain("invalid variable name");
@@ -231,6 +233,10 @@ public sealed class RequestValidatorTests
     [InlineData("azure", "lun3")]
     [InlineData("azure", "100")]
     [InlineData("generic", "-rf")]
+    [InlineData("aws", "vol-0123abcd\n")]
+    [InlineData("gcp", "data-disk-1\n")]
+    [InlineData("azure", "3\n")]
+    [InlineData("generic", "SER123\n")]
     public void Rejects_what_a_volume_id_cannot_be_on_that_cloud_with_a_message_that_says_what_it_is(string cloudName, string id)
     {
         var cloud = CloudNames.Parse(cloudName)!.Value;

@@ -203,6 +203,15 @@ vm_workdir cvm-cloud-gcp
 gcp=$VM_WORKDIR
 vm_disk g1 64M > /dev/null
 for d in g2 g3 g4 g5; do vm_disk "$d" 32M > /dev/null; done
+# g4 (scratch-disk) gets an MBR with one Linux partition from sector 2048 to the end, so the guest
+# kernel sees g4's partition 1 at probe time.
+python3 - "$gcp/g4.img" << 'PY'
+import struct, sys
+with open(sys.argv[1], "r+b") as f:
+    sectors = f.seek(0, 2) // 512
+    f.seek(446)
+    f.write(bytes([0, 0, 0, 0, 0x83, 0, 0, 0]) + struct.pack("<II", 2048, sectors - 2048) + bytes(48) + b"\x55\xaa")
+PY
 PD=vendor=Google,product=PersistentDisk
 VM_SMBIOS=("type=1,manufacturer=Google,product=Google Compute Engine,serial=GoogleCloud-0123456789ABCDEF"
            "type=3,manufacturer=Google")

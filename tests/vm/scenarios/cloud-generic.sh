@@ -31,7 +31,7 @@ check "N2 one serial on an NVMe and a SCSI disk is refused, naming both ($err)" 
   matches "$err" "more than one device matches | volume dup-serial-1 matches /dev/$dup_nvme (NVMe serial dup-serial-1) and /dev/$dup_sd (SCSI 0:0:0:0 serial dup-serial-1)*"
 check "N2 the NVMe duplicate was not touched" untouched_disk "/dev/$dup_nvme"
 check "N2 the SCSI duplicate was not touched" untouched_disk "/dev/$dup_sd"
-check "N the daemon logged no passphrase" bash -c "! grep -q 'gen-[a-z]*-1' /work/daemon.$DAEMON_N.log"
+check "N the daemon logged no passphrase" bash -c "! grep -qE 'gen-(data|dup)-1' /work/daemon.$DAEMON_N.log"
 
 cloud_finish "$GOOD"
 finish

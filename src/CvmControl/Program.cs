@@ -1,4 +1,5 @@
 using CvmControl.Cli;
+using CvmControl.Client;
 using CvmControl.Hosting;
 
 namespace CvmControl;
@@ -11,5 +12,5 @@ public sealed class Program
     }
 
     public static Task<int> Main(string[] args) =>
-        CvmControlCommand.InvokeAsync(args, Environment.GetEnvironmentVariable, Console.Out, Console.Error, DaemonHost.RunAsync);
+        CvmControlCommand.InvokeAsync(args, Environment.GetEnvironmentVariable, Console.Out, Console.Error, DaemonHost.RunAsync, console: ClientConsole.System);
 }

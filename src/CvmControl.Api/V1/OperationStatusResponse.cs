@@ -23,9 +23,14 @@ public sealed class OperationStatusResponse
 /// <summary>The outcome of one volume.</summary>
 public sealed class VolumeResult
 {
-    /// <summary><c>ok</c> or <c>error</c>.</summary>
+    /// <summary><c>ok</c> or <c>error</c>; <c>in_progress</c> while the operation runs.</summary>
     [JsonPropertyName("status")]
     public required string Status { get; init; }
+
+    /// <summary>While in progress: the step the volume is on, e.g. <c>luksFormat</c>.</summary>
+    [JsonPropertyName("step")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Step { get; init; }
 
     /// <summary>Short error, e.g. <c>luksFormat failed</c>.</summary>
     [JsonPropertyName("error")]

@@ -8,28 +8,28 @@ using CvmControl.Validation;
 namespace CvmControl.Cli;
 
 /// <summary>
-/// The flags of <c>verify</c> that ask what booted and how current the platform is: the TDX event
+/// The flags of <c>verify</c> (and of the owner commands, which attest the same way) that ask what booted and how current the platform is: the TDX event
 /// log and measurement expectations, Intel's collateral, and the SEV-SNP TCB minimum.
 /// </summary>
-internal static class VerifyTeeOptions
+internal sealed class VerifyTeeOptions
 {
     /// <summary>Intel's collateral files are a few KiB.</summary>
     private const int MaxCollateralBytes = 1 << 20;
 
-    private static readonly Option<string> EventLog = new("--event-log") { Description = "TDX: an event log to replay against the quote's RTMRs: the CCEL (/sys/firmware/acpi/tables/data/CCEL) or dstack's JSON (an event_log array, or dstack's info with tcb_info). Online, the daemon's CCEL serves when this is not given", HelpName = "file" };
-    private static readonly Option<string[]> ExpectEvent = new("--expect-event") { Description = "TDX: a dstack runtime event the replayed log must hold with this payload, e.g. app-id=HEX or compose-hash=HEX; every event of that name must carry it (repeatable)", HelpName = "name=hex", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = false };
-    private static readonly Option<string[]> ExpectedRtmr = new("--expected-rtmr") { Description = "TDX: the 48 bytes RTMR N (0 to 3) must hold, as N=HEX (repeatable)", HelpName = "n=hex", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = false };
-    private static readonly Option<string> ExpectedMrtd = new("--expected-mrtd") { Description = "TDX: the 48-byte MRTD the image builder published, as hex", HelpName = "hex" };
-    private static readonly Option<string> TcbInfo = new("--tcb-info") { Description = "TDX: Intel PCS TCB info (TDX, version 3) for the platform's FMSPC, to judge its TCB status offline; needs --qe-identity", HelpName = "file" };
-    private static readonly Option<string> QeIdentity = new("--qe-identity") { Description = "TDX: Intel PCS identity of the TD quoting enclave (TD_QE, version 2); needs --tcb-info", HelpName = "file" };
-    private static readonly Option<string> MinTcbStatus = new("--min-tcb-status") { Description = "TDX: the worst Intel TCB status accepted, in the order UpToDate, SWHardeningNeeded, ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded; Revoked never passes [default: SWHardeningNeeded]", HelpName = "status" };
-    private static readonly Option<bool> AllowStaleCollateral = new("--allow-stale-collateral") { Description = "TDX: accept TCB info or QE identity whose nextUpdate is before the verification time (--at)" };
-    private static readonly Option<string> MinTcb = new("--min-tcb") { Description = "SEV-SNP: the lowest security patch levels REPORTED_TCB may show, as bl:tee:snp:ucode, with :fmc appended on Turin", HelpName = "levels" };
+    private readonly Option<string> EventLog = new("--event-log") { Description = "TDX: an event log to replay against the quote's RTMRs: the CCEL (/sys/firmware/acpi/tables/data/CCEL) or dstack's JSON (an event_log array, or dstack's info with tcb_info). Online, the daemon's CCEL serves when this is not given", HelpName = "file" };
+    private readonly Option<string[]> ExpectEvent = new("--expect-event") { Description = "TDX: a dstack runtime event the replayed log must hold with this payload, e.g. app-id=HEX or compose-hash=HEX; every event of that name must carry it (repeatable)", HelpName = "name=hex", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = false };
+    private readonly Option<string[]> ExpectedRtmr = new("--expected-rtmr") { Description = "TDX: the 48 bytes RTMR N (0 to 3) must hold, as N=HEX (repeatable)", HelpName = "n=hex", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = false };
+    private readonly Option<string> ExpectedMrtd = new("--expected-mrtd") { Description = "TDX: the 48-byte MRTD the image builder published, as hex", HelpName = "hex" };
+    private readonly Option<string> TcbInfo = new("--tcb-info") { Description = "TDX: Intel PCS TCB info (TDX, version 3) for the platform's FMSPC, to judge its TCB status offline; needs --qe-identity", HelpName = "file" };
+    private readonly Option<string> QeIdentity = new("--qe-identity") { Description = "TDX: Intel PCS identity of the TD quoting enclave (TD_QE, version 2); needs --tcb-info", HelpName = "file" };
+    private readonly Option<string> MinTcbStatus = new("--min-tcb-status") { Description = "TDX: the worst Intel TCB status accepted, in the order UpToDate, SWHardeningNeeded, ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded; Revoked never passes [default: SWHardeningNeeded]", HelpName = "status" };
+    private readonly Option<bool> AllowStaleCollateral = new("--allow-stale-collateral") { Description = "TDX: accept TCB info or QE identity whose nextUpdate is before the verification time (--at)" };
+    private readonly Option<string> MinTcb = new("--min-tcb") { Description = "SEV-SNP: the lowest security patch levels REPORTED_TCB may show, as bl:tee:snp:ucode, with :fmc appended on Turin", HelpName = "levels" };
 
-    public static IEnumerable<Option> All => [EventLog, ExpectEvent, ExpectedRtmr, ExpectedMrtd, TcbInfo, QeIdentity, MinTcbStatus, AllowStaleCollateral, MinTcb];
+    public IEnumerable<Option> All => [EventLog, ExpectEvent, ExpectedRtmr, ExpectedMrtd, TcbInfo, QeIdentity, MinTcbStatus, AllowStaleCollateral, MinTcb];
 
     /// <summary>The expectations and TCB policy the flags ask for, or a one-line usage error.</summary>
-    public static (MeasurementExpectations? Measurements, TcbPolicy? Tcb, string? Error) Read(ParseResult parse, bool online)
+    public (MeasurementExpectations? Measurements, TcbPolicy? Tcb, string? Error) Read(ParseResult parse, bool online)
     {
         var (measurements, measurementError) = ReadMeasurements(parse, online);
         if (measurements is null)
@@ -40,10 +40,10 @@ internal static class VerifyTeeOptions
         return tcb is null ? (null, null, tcbError) : (measurements, tcb, null);
     }
 
-    private static (MeasurementExpectations?, string?) ReadMeasurements(ParseResult parse, bool online)
+    private (MeasurementExpectations?, string?) ReadMeasurements(ParseResult parse, bool online)
     {
         byte[]? log = null;
-        if (parse.GetValue(EventLog) is { } logPath && (log = VerifyCommand.ReadFile(logPath, "--event-log", out var logError, CcelParser.MaxLogBytes)) is null)
+        if (parse.GetValue(EventLog) is { } logPath && (log = AttestationOptions.ReadFile(logPath, "--event-log", out var logError, CcelParser.MaxLogBytes)) is null)
         {
             return (null, logError);
         }
@@ -90,7 +90,7 @@ internal static class VerifyTeeOptions
         return (new MeasurementExpectations { EventLog = log, Events = events, Rtmrs = rtmrs, Mrtd = mrtd }, null);
     }
 
-    private static (TcbPolicy?, string?) ReadTcb(ParseResult parse)
+    private (TcbPolicy?, string?) ReadTcb(ParseResult parse)
     {
         var tcbInfoPath = parse.GetValue(TcbInfo);
         var qeIdentityPath = parse.GetValue(QeIdentity);
@@ -113,11 +113,11 @@ internal static class VerifyTeeOptions
             minimum = parsed;
         }
         byte[]? tcbInfo = null, qeIdentity = null;
-        if (tcbInfoPath is not null && (tcbInfo = VerifyCommand.ReadFile(tcbInfoPath, "--tcb-info", out var tcbInfoError, MaxCollateralBytes)) is null)
+        if (tcbInfoPath is not null && (tcbInfo = AttestationOptions.ReadFile(tcbInfoPath, "--tcb-info", out var tcbInfoError, MaxCollateralBytes)) is null)
         {
             return (null, tcbInfoError);
         }
-        if (qeIdentityPath is not null && (qeIdentity = VerifyCommand.ReadFile(qeIdentityPath, "--qe-identity", out var qeError, MaxCollateralBytes)) is null)
+        if (qeIdentityPath is not null && (qeIdentity = AttestationOptions.ReadFile(qeIdentityPath, "--qe-identity", out var qeError, MaxCollateralBytes)) is null)
         {
             return (null, qeError);
         }

@@ -26,4 +26,5 @@ namespace CvmControl.Json;
 [JsonSerializable(typeof(PlatformResponse))]
 [JsonSerializable(typeof(ConfigFsTsmStatus))]
 [JsonSerializable(typeof(AttestationResponse))]
+[JsonSerializable(typeof(OwnerEvent))]
 internal sealed partial class CvmJsonContext : JsonSerializerContext;

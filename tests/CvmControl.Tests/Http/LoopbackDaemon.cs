@@ -32,6 +32,8 @@ internal sealed class LoopbackDaemon : IAsyncDisposable
 
     public FakeTsm Tsm { get; }
 
+    public FakePowerControl Power { get; } = new();
+
     /// <summary>The fake machine root; <see cref="FakeRoot.Ccel"/> on it gives the daemon a TDX event log.</summary>
     public FakeRoot Root => _root;
 
@@ -59,7 +61,7 @@ internal sealed class LoopbackDaemon : IAsyncDisposable
         settings = configure?.Invoke(settings) ?? settings;
         daemon.App = DaemonHost.Build(settings, DaemonLogging.Create(settings, daemon._sync), b =>
         {
-            FakeSeams.Replace(b.Services, daemon.Volumes, new FakePowerControl(), new FakeMountTable(), daemon.Tsm, daemon._root.Path);
+            FakeSeams.Replace(b.Services, daemon.Volumes, daemon.Power, new FakeMountTable(), daemon.Tsm, daemon._root.Path);
             services?.Invoke(b.Services);
         }, systemd: systemd);
         await daemon.App.StartAsync();

@@ -1,6 +1,4 @@
 using System.Net.Http.Json;
-using System.Net.Security;
-using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using CvmControl.Api.V1;
@@ -23,33 +21,15 @@ internal sealed class AttestationFetcher(TimeSpan timeout)
     public async Task<FetchedEvidence> FetchAsync(Uri server, byte[] nonce, CertificateWithKey? client, CancellationToken cancellationToken)
     {
         var seen = new List<X509Certificate2>();
-        using var handler = new SocketsHttpHandler
+        using var handler = DaemonConnections.Handler(timeout, client, certificate =>
         {
-            MaxConnectionsPerServer = 1,
-            AllowAutoRedirect = false,
-            UseProxy = false,
-            ConnectTimeout = timeout,
-            SslOptions = new SslClientAuthenticationOptions
+            lock (seen)
             {
-                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                // The context sends the intermediates too; built offline, nothing is fetched.
-                ClientCertificateContext = client is null
-                    ? null
-                    : SslStreamCertificateContext.Create(client.Certificate, new X509Certificate2Collection(client.Intermediates.ToArray()), offline: true),
-                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-                {
-                    if (certificate is null)
-                    {
-                        return false;
-                    }
-                    lock (seen)
-                    {
-                        seen.Add(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
-                    }
-                    return true;
-                },
-            },
-        };
+                seen.Add(certificate);
+            }
+            return true;
+        });
+        handler.MaxConnectionsPerServer = 1;
         using var http = new HttpClient(handler) { Timeout = timeout };
         var uri = new Uri(server, $"/api/v1/attestation?nonce={Convert.ToHexStringLower(nonce)}");
 
@@ -63,7 +43,7 @@ internal sealed class AttestationFetcher(TimeSpan timeout)
             // A daemon that wants a client certificate refuses the handshake without one; with TLS 1.3
             // the client only learns of it on its first read, as a bare I/O error.
             var hint = client is null ? " (if the daemon requires client authentication, give --client-cert and --client-key)" : "";
-            throw new AttestationFetchException($"cannot fetch evidence from {server}: {Innermost(ex).Message}{hint}");
+            throw new AttestationFetchException($"cannot fetch evidence from {server}: {DaemonConnections.Innermost(ex).Message}{hint}", unreachable: true);
         }
         using (response)
         {
@@ -84,7 +64,7 @@ internal sealed class AttestationFetcher(TimeSpan timeout)
             }
             catch (HttpRequestException ex)
             {
-                throw new AttestationFetchException($"{server} answered with more than {MaxResponseBytes} bytes, or the answer broke off: {Innermost(ex).Message}");
+                throw new AttestationFetchException($"{server} answered with more than {MaxResponseBytes} bytes, or the answer broke off: {DaemonConnections.Innermost(ex).Message}");
             }
             lock (seen)
             {
@@ -133,14 +113,5 @@ internal sealed class AttestationFetcher(TimeSpan timeout)
         {
             return "(no JSON error body)";
         }
-    }
-
-    private static Exception Innermost(Exception ex)
-    {
-        while (ex.InnerException is not null)
-        {
-            ex = ex.InnerException;
-        }
-        return ex;
     }
 }

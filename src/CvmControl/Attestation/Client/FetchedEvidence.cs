@@ -15,4 +15,8 @@ internal sealed record FetchedEvidence(
 }
 
 /// <summary>The daemon could not be reached or did not answer with evidence.</summary>
-internal sealed class AttestationFetchException(string message) : Exception(message);
+/// <param name="unreachable">No answer at all (connection, TLS handshake or timeout), as opposed to a refusal or bad evidence.</param>
+internal sealed class AttestationFetchException(string message, bool unreachable = false) : Exception(message)
+{
+    public bool Unreachable { get; } = unreachable;
+}

@@ -43,7 +43,14 @@ internal sealed class VerifyRunner(TrustAnchors anchors, TimeProvider time, Atte
     public VerifyReport VerifyOffline(ReadOnlySpan<byte> evidence, VerifyInputs inputs) =>
         ToReport(EvidenceVerifier.Verify(evidence, Options(inputs, inputs.CertificateTable, inputs.ExpectedReportData)), null);
 
-    public async Task<VerifyReport> VerifyOnlineAsync(Uri server, VerifyInputs inputs, CancellationToken cancellationToken)
+    public async Task<VerifyReport> VerifyOnlineAsync(Uri server, VerifyInputs inputs, CancellationToken cancellationToken) =>
+        (await AttestAsync(server, inputs, cancellationToken)).Report;
+
+    /// <summary>
+    /// <see cref="VerifyOnlineAsync"/> for a caller that acts on the answer: it also says whether the
+    /// daemon could not be reached at all, which is worth another try, unlike evidence that fails.
+    /// </summary>
+    public async Task<OnlineVerification> AttestAsync(Uri server, VerifyInputs inputs, CancellationToken cancellationToken)
     {
         var nonce = RandomNumberGenerator.GetBytes(32);
         FetchedEvidence fetched;
@@ -53,7 +60,7 @@ internal sealed class VerifyRunner(TrustAnchors anchors, TimeProvider time, Atte
         }
         catch (AttestationFetchException ex)
         {
-            return new VerifyReport { Verified = false, Errors = [ex.Message] };
+            return new(new VerifyReport { Verified = false, Errors = [ex.Message] }, ex.Unreachable);
         }
 
         var spkiSha256 = AttestationBinding.SpkiSha256(fetched.ServerCertificate);
@@ -75,7 +82,7 @@ internal sealed class VerifyRunner(TrustAnchors anchors, TimeProvider time, Atte
         {
             result.Fail("the daemon echoed a different nonce from the one this client sent");
         }
-        return ToReport(result, spkiSha256);
+        return new(ToReport(result, spkiSha256), Unreachable: false);
     }
 
     private VerificationOptions Options(VerifyInputs inputs, byte[]? certificateTable, byte[]? expectedReportData) => new()

@@ -379,6 +379,18 @@ public sealed class OwnerCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Json_on_a_terminal_prints_objects_instead_of_lines()
+    {
+        var client = Client(terminal: true);
+
+        var exit = await client.Run(["status", "--url", Url(_daemon), "--json"]);
+
+        exit.Should().Be(0);
+        client.Stdout.Should().NotContain("\u001b");
+        client.Events.Select(e => e.GetProperty("event").GetString()).Should().Equal("status", "done");
+    }
+
+    [Fact]
     public async Task A_fleet_runs_every_target_and_exits_0_only_when_all_succeeded()
     {
         var second = await StartDaemon();
@@ -455,7 +467,7 @@ public sealed class OwnerCommandTests : IAsyncLifetime
                 }
             });
 
-        exit.Should().Be(0);
+        exit.Should().Be(0, client.Stdout[^Math.Min(1500, client.Stdout.Length)..]);
         released.Should().BeTrue();
         mostBegun.Should().Be(2, "the third target waits for a free slot");
         daemons.Should().OnlyContain(d => d.Volumes.BootstrappedWith["data"] == Passphrase);

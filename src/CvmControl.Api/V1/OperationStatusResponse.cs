@@ -23,7 +23,7 @@ public sealed class OperationStatusResponse
 /// <summary>The outcome of one volume.</summary>
 public sealed class VolumeResult
 {
-    /// <summary><c>ok</c> or <c>error</c>; <c>in_progress</c> while the operation runs.</summary>
+    /// <summary><c>ok</c> or <c>error</c>; <c>in_progress</c> while the volume's part of a running operation goes on.</summary>
     [JsonPropertyName("status")]
     public required string Status { get; init; }
 
@@ -49,4 +49,9 @@ public sealed class VolumeResult
     [JsonPropertyName("warnings")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? Warnings { get; init; }
+
+    /// <summary>A rotation with <c>revoke_old</c>: the keyslot numbers removed (empty when none was left to remove). Left out otherwise.</summary>
+    [JsonPropertyName("revoked_slots")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<int>? RevokedSlots { get; init; }
 }

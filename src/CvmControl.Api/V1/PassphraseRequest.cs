@@ -17,7 +17,14 @@ public sealed class PassphraseChange
     [JsonPropertyName("old_passphrase")]
     public string? OldPassphrase { get; set; }
 
-    /// <summary>The passphrase to add. The old keyslot is kept.</summary>
+    /// <summary>The passphrase to add. The old keyslot is kept unless <see cref="RevokeOld"/> is true.</summary>
     [JsonPropertyName("new_passphrase")]
     public string? NewPassphrase { get; set; }
+
+    /// <summary>
+    /// After the new passphrase is added and proven to open the volume, remove every keyslot the old
+    /// passphrase opens (never the new one, never the last). Default false: the old keyslot is kept.
+    /// </summary>
+    [JsonPropertyName("revoke_old")]
+    public bool? RevokeOld { get; set; }
 }

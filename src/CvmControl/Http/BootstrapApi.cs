@@ -42,5 +42,5 @@ internal static class BootstrapApi
     }
 
     public static Ok<OperationStatusResponse> GetBootstrap(OperationTracker tracker) =>
-        TypedResults.Ok(tracker.BootstrapView.ToResponse());
+        TypedResults.Ok(tracker.BootstrapStatus());
 }

@@ -41,5 +41,5 @@ internal static class PassphraseApi
     }
 
     public static Ok<OperationStatusResponse> GetPassphrase(OperationTracker tracker) =>
-        TypedResults.Ok(tracker.PassphraseView.ToResponse());
+        TypedResults.Ok(tracker.PassphraseStatus());
 }

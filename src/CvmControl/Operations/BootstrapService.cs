@@ -49,8 +49,9 @@ internal sealed partial class BootstrapService(
             var outcomes = await VolumeRuns.RunAllAsync(
                 plan.Volumes,
                 v => v.Target.DmName,
-                v => pipeline.BootstrapAsync(v.Target, v.Passphrase, stopping),
+                (v, step) => pipeline.BootstrapAsync(v.Target, v.Passphrase, stopping, step),
                 plan.Passphrases,
+                tracker.Progress,
                 logger);
             view = OperationView.FromOutcomes(outcomes, includeVolumesOnSuccess: false);
             if (!outcomes.Values.All(o => o.Ok))

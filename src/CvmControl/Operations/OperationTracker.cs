@@ -104,6 +104,9 @@ internal sealed class OperationTracker
     /// </summary>
     public event Action? Changed;
 
+    /// <summary>Where each volume of the running operation is; reset when an operation takes the slot.</summary>
+    public VolumeProgress Progress { get; } = new();
+
     public DaemonPhase Phase
     {
         get { lock (_gate) { return _phase; } }
@@ -124,6 +127,22 @@ internal sealed class OperationTracker
     {
         get { lock (_gate) { return _passphraseView; } }
     }
+
+    /// <summary>The answer to <c>GET /api/v1/bootstrap</c>: while it runs, with each volume's step.</summary>
+    public OperationStatusResponse BootstrapStatus()
+    {
+        lock (_gate) { return WithProgress(_bootstrapView); }
+    }
+
+    /// <summary>The answer to <c>GET /api/v1/passphrase</c>: while it runs, with each volume's step.</summary>
+    public OperationStatusResponse PassphraseStatus()
+    {
+        lock (_gate) { return WithProgress(_passphraseView); }
+    }
+
+    // Under the gate, so that a view that says in_progress is read with the progress of the same operation.
+    private OperationStatusResponse WithProgress(OperationView view) =>
+        view.Status == ApiStatus.InProgress ? view.ToResponse(Progress.Snapshot()) : view.ToResponse();
 
     /// <summary>Comes up ready from a record whose volumes are all still mounted. Only before any request.</summary>
     public void Recover(BootstrapRecord record)
@@ -178,6 +197,7 @@ internal sealed class OperationTracker
             }
             var operation = new RunningOperation(OperationKind.Bootstrap, digest, _metrics.Now());
             _running = operation;
+            Progress.Reset(plan.Volumes.Select(v => v.Target.DmName));
             _bootstrapView = OperationView.InProgress;
             return new(BootstrapDecision.Start, Operation: operation);
         }
@@ -236,6 +256,8 @@ internal sealed class OperationTracker
             }
             var operation = new RunningOperation(OperationKind.Passphrase, digest, _metrics.Now());
             _running = operation;
+            // No view shows this progress until the rotation is accepted.
+            Progress.Reset(plan.Volumes.Select(v => v.DmName));
             var targets = _record.Targets.Where(t => plan.Volumes.Any(v => v.DmName == t.DmName)).ToList();
             return new(PassphraseDecision.Check, Operation: operation, Targets: targets);
         }

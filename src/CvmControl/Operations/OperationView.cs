@@ -29,6 +29,7 @@ internal sealed record OperationView(string Status, string? Error = null, IReadO
                 Error = kv.Value.Error,
                 Detail = kv.Value.Detail,
                 Warnings = kv.Value.Warnings.Count > 0 ? kv.Value.Warnings : null,
+                RevokedSlots = kv.Value.RevokedSlots,
             },
             StringComparer.Ordinal);
         var warned = outcomes.Values.Any(o => o.Warnings.Count > 0);
@@ -38,4 +39,25 @@ internal sealed record OperationView(string Status, string? Error = null, IReadO
     }
 
     public OperationStatusResponse ToResponse() => new() { Status = Status, Error = Error, Volumes = Volumes };
+
+    /// <summary>
+    /// An operation in progress with each volume's state: <c>in_progress</c> with its step, or, once that
+    /// volume is done, <c>ok</c> or <c>error</c> with the short error (the detail comes with the result).
+    /// </summary>
+    public OperationStatusResponse ToResponse(IReadOnlyDictionary<string, VolumeProgressEntry> progress) => progress.Count == 0
+        ? ToResponse()
+        : new()
+        {
+            Status = Status,
+            Error = Error,
+            Volumes = progress.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(
+                kv => kv.Key,
+                kv => new VolumeResult
+                {
+                    Status = !kv.Value.Finished ? ApiStatus.InProgress : kv.Value.Ok ? ApiStatus.Ok : ApiStatus.Error,
+                    Step = kv.Value.Step,
+                    Error = kv.Value.Error,
+                },
+                StringComparer.Ordinal),
+        };
 }

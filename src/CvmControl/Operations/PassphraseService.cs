@@ -76,7 +76,15 @@ internal sealed partial class PassphraseService(
             var target = targets.Single(t => t.DmName == change.DmName);
             try
             {
-                return (change.DmName, Check: await rotator.CheckAsync(target, change.Old, CancellationToken.None), Failure: (VolumeOperationException?)null);
+                var check = await rotator.CheckAsync(target, change.Old, CancellationToken.None);
+                // A revoking rotation that already went through (the answer lost in a crash or a hang-up)
+                // is retried with an old passphrase that no longer opens. Knowing the new one, which
+                // does, is as good a proof: the retry then finds nothing left to revoke.
+                if (check != PassphraseCheck.Opens && change.RevokeOld)
+                {
+                    check = await rotator.CheckAsync(target, change.New, CancellationToken.None);
+                }
+                return (change.DmName, Check: check, Failure: (VolumeOperationException?)null);
             }
             catch (VolumeOperationException ex)
             {
@@ -105,8 +113,9 @@ internal sealed partial class PassphraseService(
             var outcomes = await VolumeRuns.RunAllAsync(
                 plan.Volumes,
                 c => c.DmName,
-                c => RotateOneAsync(targets.Single(t => t.DmName == c.DmName), c, stopping),
+                (c, step) => RotateOneAsync(targets.Single(t => t.DmName == c.DmName), c, step, stopping),
                 plan.Volumes.SelectMany(v => new[] { v.Old.Value, v.New.Value }),
+                tracker.Progress,
                 logger);
             view = OperationView.FromOutcomes(outcomes, includeVolumesOnSuccess: true);
         }
@@ -117,18 +126,33 @@ internal sealed partial class PassphraseService(
         }
     }
 
-    private async Task<VolumeOutcome> RotateOneAsync(VolumeTarget target, PassphraseChangePlan change, CancellationToken stopping)
+    /// <summary>
+    /// Add, then (when asked) revoke, as two separate header write-backs: the old passphrase's slots are
+    /// only touched once the new passphrase is on disk. A retry after a crash finds the new passphrase
+    /// already opening, skips the add and finishes the revoke.
+    /// </summary>
+    private async Task<VolumeOutcome> RotateOneAsync(VolumeTarget target, PassphraseChangePlan change, Action<string> step, CancellationToken stopping)
     {
         if (change.Old.SameAs(change.New))
         {
-            return VolumeOutcome.Success;
+            return change.RevokeOld ? VolumeOutcome.Success with { RevokedSlots = [] } : VolumeOutcome.Success;
         }
-        if (await rotator.CheckAsync(target, change.New, stopping) == PassphraseCheck.Opens)
+        step(VolumeStep.TestPassphrase);
+        if (await rotator.CheckAsync(target, change.New, stopping) != PassphraseCheck.Opens)
+        {
+            stopping.ThrowIfCancellationRequested();
+            var added = await rotator.AddPassphraseAsync(target, change.Old, change.New, stopping, step);
+            if (!added.Ok)
+            {
+                return added;
+            }
+        }
+        if (!change.RevokeOld)
         {
             return VolumeOutcome.Success;
         }
         stopping.ThrowIfCancellationRequested();
-        return await rotator.AddPassphraseAsync(target, change.Old, change.New, stopping);
+        return await rotator.RevokeAsync(target, change.Old, change.New, stopping, step);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "An identical passphrase request joins the one being checked and shares its answer")]

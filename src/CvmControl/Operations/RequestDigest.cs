@@ -34,7 +34,7 @@ internal sealed class RequestDigest
         canonical.Add("passphrase").Add(plan.Volumes.Count);
         foreach (var change in plan.Volumes)
         {
-            canonical.Add(change.DmName).Add(change.Old.Value).Add(change.New.Value);
+            canonical.Add(change.DmName).Add(change.Old.Value).Add(change.New.Value).Add(change.RevokeOld ? "revoke" : "keep");
         }
         return HMACSHA256.HashData(_key, canonical.ToArray());
     }

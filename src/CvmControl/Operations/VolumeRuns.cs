@@ -3,14 +3,15 @@ using CvmControl.Volumes;
 
 namespace CvmControl.Operations;
 
-/// <summary>Runs one piece of work per volume in parallel; each runs to completion on its own.</summary>
+/// <summary>Runs one piece of work per volume in parallel; each runs to completion on its own and reports its steps to the progress board.</summary>
 internal static partial class VolumeRuns
 {
     public static async Task<IReadOnlyDictionary<string, VolumeOutcome>> RunAllAsync<T>(
         IEnumerable<T> items,
         Func<T, string> dmName,
-        Func<T, Task<VolumeOutcome>> work,
+        Func<T, Action<string>, Task<VolumeOutcome>> work,
         IEnumerable<string> secrets,
+        VolumeProgress progress,
         ILogger logger)
     {
         var secretList = secrets.ToList();
@@ -20,7 +21,7 @@ internal static partial class VolumeRuns
             try
             {
                 // Start every volume before awaiting any, even if one throws synchronously.
-                outcome = await Task.Run(() => work(item));
+                outcome = await Task.Run(() => work(item, progress.For(dmName(item))));
             }
             catch (VolumeOperationException ex)
             {
@@ -37,6 +38,7 @@ internal static partial class VolumeRuns
                 Detail = outcome.Detail is null ? null : SecretScrubber.Scrub(outcome.Detail, secretList),
                 Warnings = [.. outcome.Warnings.Select(w => SecretScrubber.Scrub(w, secretList))],
             };
+            progress.Finish(dmName(item), outcome.Ok, outcome.Error);
             if (outcome.Ok && outcome.Warnings.Count > 0)
             {
                 LogVolumeWarned(logger, dmName(item), outcome.Warnings.Count);

@@ -91,6 +91,22 @@ internal sealed partial class Cryptsetup(IProcessRunner runner)
     }
 
     /// <summary>
+    /// Whether <paramref name="passphrase"/> opens keyslot <paramref name="slot"/> itself (one KDF run, that
+    /// slot only). A passphrase may sit in more than one slot; this is how each is found.
+    /// </summary>
+    public async Task<bool> OpensSlotAsync(string device, Passphrase passphrase, int slot, CancellationToken cancellationToken)
+    {
+        var result = await runner.RunAsync("cryptsetup open --test-passphrase failed",
+            WithKey(passphrase, ["open", "--test-passphrase", "--type", "luks2", "--key-slot", slot.ToString(CultureInfo.InvariantCulture), "--key-file=-", device]), cancellationToken);
+        return result.ExitCode switch
+        {
+            0 => true,
+            2 => false,
+            _ => throw ToolFailure.From("cryptsetup open --test-passphrase failed", result),
+        };
+    }
+
+    /// <summary>
     /// Removes <paramref name="slot"/>, authenticated by <paramref name="keep"/>, a passphrase of a slot that stays.
     /// Never with empty stdin: cryptsetup then removes the slot without any authentication.
     /// </summary>

@@ -26,7 +26,7 @@ internal sealed record BootstrapPlan(
 }
 
 /// <summary>A validated passphrase change of one volume.</summary>
-internal sealed record PassphraseChangePlan(string DmName, Passphrase Old, Passphrase New);
+internal sealed record PassphraseChangePlan(string DmName, Passphrase Old, Passphrase New, bool RevokeOld = false);
 
 /// <summary>A validated passphrase request, sorted by dm name.</summary>
 internal sealed record PassphrasePlan(IReadOnlyList<PassphraseChangePlan> Volumes);

@@ -82,7 +82,7 @@ internal static class RequestValidator
                 var @new = RequirePassphrase(change.NewPassphrase, $"{field}.new_passphrase", errors);
                 if (old is not null && @new is not null)
                 {
-                    changes.Add(new PassphraseChangePlan(name, old, @new));
+                    changes.Add(new PassphraseChangePlan(name, old, @new, change.RevokeOld ?? false));
                 }
             }
         }

@@ -11,9 +11,9 @@ internal interface IVolumePipeline
     /// <summary>
     /// Brings one volume to "mounted". Failures are returned, not thrown.
     /// <paramref name="stopping"/> asks the pipeline to stop between steps (daemon shutdown);
-    /// a step already running is allowed to finish.
+    /// a step already running is allowed to finish. <paramref name="step"/> hears each <see cref="VolumeStep"/> as it begins.
     /// </summary>
-    Task<VolumeOutcome> BootstrapAsync(VolumeTarget volume, Passphrase passphrase, CancellationToken stopping);
+    Task<VolumeOutcome> BootstrapAsync(VolumeTarget volume, Passphrase passphrase, CancellationToken stopping, Action<string>? step = null);
 }
 
 /// <summary>Passphrase rotation of bootstrapped volumes.</summary>
@@ -27,7 +27,15 @@ internal interface IPassphraseRotator
     /// Adds <paramref name="newPassphrase"/> authenticated by <paramref name="oldPassphrase"/>, keeping the
     /// old keyslot, and proves that the new one opens the volume. Failures are returned, not thrown.
     /// </summary>
-    Task<VolumeOutcome> AddPassphraseAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, CancellationToken stopping);
+    Task<VolumeOutcome> AddPassphraseAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, CancellationToken stopping, Action<string>? step = null);
+
+    /// <summary>
+    /// Removes exactly the keyslots <paramref name="oldPassphrase"/> opens, once <paramref name="newPassphrase"/>
+    /// is proven to open a keyslot of its own; never that one, never the last. The outcome lists the
+    /// removed slots in <see cref="VolumeOutcome.RevokedSlots"/> (empty when the old one opens none any more).
+    /// Failures are returned, not thrown.
+    /// </summary>
+    Task<VolumeOutcome> RevokeAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, CancellationToken stopping, Action<string>? step = null);
 }
 
 /// <summary>A volume step failed; <see cref="Exception.Message"/> is the short error, <see cref="Detail"/> the scrubbed tool output.</summary>

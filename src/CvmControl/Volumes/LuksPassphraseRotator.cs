@@ -9,7 +9,8 @@ namespace CvmControl.Volumes;
 /// <summary>
 /// Checks passphrases and adds new keyslots. Both act on the checked header copy, never on the live
 /// device: the new keyslot is added to a private copy of the checked header, proven to open there, and
-/// written back only if the device still holds exactly what was checked. The old keyslot is kept.
+/// written back only if the device still holds exactly what was checked. The old keyslot is kept unless
+/// the owner asks to revoke it, which is a second, separate write-back.
 /// </summary>
 internal sealed partial class LuksPassphraseRotator(
     IDeviceResolver devices,
@@ -40,27 +41,41 @@ internal sealed partial class LuksPassphraseRotator(
         }
     }
 
-    public async Task<VolumeOutcome> AddPassphraseAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, CancellationToken stopping)
+    public Task<VolumeOutcome> AddPassphraseAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, CancellationToken stopping, Action<string>? step = null) =>
+        AsOutcomeAsync(() => AddAsync(volume, oldPassphrase, newPassphrase, step ?? (_ => { }), stopping));
+
+    private async Task<VolumeOutcome> AddAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, Action<string> step, CancellationToken stopping)
+    {
+        step(VolumeStep.Device);
+        var device = await devices.ResolveAsync(volume.VolumeId, stopping);
+        var keyDirectory = keys.Prepare();
+        // Only a header that passes the allow-list gets a new keyslot (whose own cipher is pinned).
+        step(VolumeStep.CheckHeader);
+        using var header = await headers.CheckAsync(device, stopping);
+        using var edit = header.Edit();
+        step(VolumeStep.LuksAddKey);
+        await kdf.RunAsync(() => cryptsetup.AddKeyAsync(edit.Path, oldPassphrase, newPassphrase, options.Value.Cost, keyDirectory, CancellationToken.None));
+        step(VolumeStep.TestPassphrase);
+        var slot = await kdf.RunAsync(() => cryptsetup.TestPassphraseAsync(edit.Path, newPassphrase, CancellationToken.None));
+        if (slot is null)
+        {
+            return VolumeOutcome.Failure("new passphrase does not open the volume", "luksAddKey succeeded, but a test open of the changed header with the new passphrase failed; nothing was written");
+        }
+        step(VolumeStep.WriteHeader);
+        // Crash safety: nothing is removed, and the write-back puts the new keyslot's material on
+        // disk before either header copy names it, one header copy at a time. A power cut at any
+        // point leaves a header that still holds the old keyslot.
+        await writeBack.CommitAsync(header, edit, CancellationToken.None);
+        LogAdded(logger, volume.DmName, slot.Value);
+        return VolumeOutcome.Success;
+    }
+
+    /// <summary>Failures of a header change as the volume's result: the short error and the scrubbed detail.</summary>
+    private static async Task<VolumeOutcome> AsOutcomeAsync(Func<Task<VolumeOutcome>> change)
     {
         try
         {
-            var device = await devices.ResolveAsync(volume.VolumeId, stopping);
-            var keyDirectory = keys.Prepare();
-            // Only a header that passes the allow-list gets a new keyslot (whose own cipher is pinned).
-            using var header = await headers.CheckAsync(device, stopping);
-            using var edit = header.Edit();
-            await kdf.RunAsync(() => cryptsetup.AddKeyAsync(edit.Path, oldPassphrase, newPassphrase, options.Value.Cost, keyDirectory, CancellationToken.None));
-            var slot = await kdf.RunAsync(() => cryptsetup.TestPassphraseAsync(edit.Path, newPassphrase, CancellationToken.None));
-            if (slot is null)
-            {
-                return VolumeOutcome.Failure("new passphrase does not open the volume", "luksAddKey succeeded, but a test open of the changed header with the new passphrase failed; nothing was written");
-            }
-            // Crash safety: nothing is removed, and the write-back puts the new keyslot's material on
-            // disk before either header copy names it, one header copy at a time. A power cut at any
-            // point leaves a header that still holds the old keyslot.
-            await writeBack.CommitAsync(header, edit, CancellationToken.None);
-            LogAdded(logger, volume.DmName, slot.Value);
-            return VolumeOutcome.Success;
+            return await change();
         }
         catch (ToolFailure failure)
         {
@@ -79,6 +94,76 @@ internal sealed partial class LuksPassphraseRotator(
             return VolumeOutcome.Failure("cannot copy the LUKS2 header", ex.Message);
         }
     }
+
+    /// <summary>
+    /// The old passphrase's keyslots go only after the new passphrase is on disk: this runs after
+    /// <see cref="AddPassphraseAsync"/> committed (or a retry found the new one already opening). It proves
+    /// the new passphrase's slot on the checked header, finds each slot the old passphrase opens (one KDF
+    /// run per slot, with --key-slot), and kills exactly those on a private copy, authenticated by the new
+    /// passphrase (cryptsetup checks it against the slots other than the victim). The copy is written back
+    /// only if the device still holds what was checked, key material first. So a power cut at any moment
+    /// leaves the new slot in place: before the write-back both passphrases open, after it the new one.
+    /// </summary>
+    public async Task<VolumeOutcome> RevokeAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, CancellationToken stopping, Action<string>? step = null)
+    {
+        if (oldPassphrase.SameAs(newPassphrase))
+        {
+            // Its slots are the new passphrase's slots: nothing may go.
+            return VolumeOutcome.Success with { RevokedSlots = [] };
+        }
+        try
+        {
+            return await AsOutcomeAsync(() => RevokeSlotsAsync(volume, oldPassphrase, newPassphrase, step ?? (_ => { }), stopping));
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return VolumeOutcome.Failure("interrupted", "the daemon is shutting down before the old passphrase was revoked; both passphrases open the volume");
+        }
+    }
+
+    private async Task<VolumeOutcome> RevokeSlotsAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, Action<string> step, CancellationToken stopping)
+    {
+        step(VolumeStep.Device);
+        var device = await devices.ResolveAsync(volume.VolumeId, stopping);
+        step(VolumeStep.CheckHeader);
+        using var header = await headers.CheckAsync(device, stopping);
+        step(VolumeStep.TestPassphrase);
+        var keep = await kdf.RunAsync(() => cryptsetup.TestPassphraseAsync(header.Path, newPassphrase, CancellationToken.None));
+        if (keep is null)
+        {
+            return VolumeOutcome.Failure("new passphrase does not open the volume", "nothing was revoked: the old passphrase's keyslots stay until the new one opens the volume");
+        }
+        var victims = new List<int>();
+        foreach (var slot in header.Verdict.Keyslots.Where(s => s != keep.Value).Order())
+        {
+            if (await kdf.RunAsync(() => cryptsetup.OpensSlotAsync(header.Path, oldPassphrase, slot, CancellationToken.None)))
+            {
+                victims.Add(slot);
+            }
+        }
+        // Never the new slot, never the last: the kept slot is checked to be in the header and not a victim.
+        if (victims.Count == 0 || victims.Contains(keep.Value) || !header.Verdict.Keyslots.Contains(keep.Value))
+        {
+            return VolumeOutcome.Success with { RevokedSlots = [] };
+        }
+        stopping.ThrowIfCancellationRequested();
+        using var edit = header.Edit();
+        step(VolumeStep.LuksKillSlot);
+        foreach (var slot in victims)
+        {
+            await kdf.RunAsync(() => cryptsetup.KillSlotAsync(edit.Path, slot, newPassphrase, CancellationToken.None));
+        }
+        step(VolumeStep.WriteHeader);
+        await writeBack.CommitAsync(header, edit, CancellationToken.None);
+        foreach (var slot in victims)
+        {
+            LogRevoked(logger, volume.DmName, slot);
+        }
+        return VolumeOutcome.Success with { RevokedSlots = victims };
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName}: revoked key slot {Slot} of the old passphrase")]
+    private static partial void LogRevoked(ILogger logger, string dmName, int slot);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName}: new passphrase added in key slot {Slot}")]
     private static partial void LogAdded(ILogger logger, string dmName, int slot);

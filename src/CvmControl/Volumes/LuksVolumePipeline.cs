@@ -31,12 +31,12 @@ internal sealed partial class LuksVolumePipeline(
 {
     private readonly CvmMetrics _metrics = metrics ?? CvmMetrics.None;
 
-    public async Task<VolumeOutcome> BootstrapAsync(VolumeTarget volume, Passphrase passphrase, CancellationToken stopping)
+    public async Task<VolumeOutcome> BootstrapAsync(VolumeTarget volume, Passphrase passphrase, CancellationToken stopping, Action<string>? step = null)
     {
         var warnings = new List<string>();
         try
         {
-            await RunAsync(volume, passphrase, warnings, stopping);
+            await RunAsync(volume, passphrase, warnings, step ?? (_ => { }), stopping);
             return warnings.Count == 0 ? VolumeOutcome.Success : VolumeOutcome.Success with { Warnings = warnings };
         }
         catch (ToolFailure failure)
@@ -53,7 +53,7 @@ internal sealed partial class LuksVolumePipeline(
         }
     }
 
-    private async Task RunAsync(VolumeTarget volume, Passphrase passphrase, List<string> warnings, CancellationToken stopping)
+    private async Task RunAsync(VolumeTarget volume, Passphrase passphrase, List<string> warnings, Action<string> step, CancellationToken stopping)
     {
         var mapper = MapperPath(volume.DmName);
 
@@ -66,7 +66,9 @@ internal sealed partial class LuksVolumePipeline(
                 throw new VolumeOperationException("mount point is in use", $"{volume.MountPoint} is mounted from {mounted.Source}, not {mapper}");
             }
             stopping.ThrowIfCancellationRequested();
+            step(VolumeStep.Device);
             var mountedDevice = await devices.ResolveAsync(volume.VolumeId, stopping);
+            step(VolumeStep.VerifyMapping);
             await mappings.ProveAsync(volume, mapper, mountedDevice, passphrase, mounted, stopping);
             LogAlreadyMounted(logger, volume.DmName, volume.MountPoint);
             return;
@@ -75,15 +77,17 @@ internal sealed partial class LuksVolumePipeline(
         // 2. An open mapping means the LUKS part is done (e.g. a crash after open), once it is proven to be
         //    this volume's.
         stopping.ThrowIfCancellationRequested();
+        step(VolumeStep.Device);
         var device = await devices.ResolveAsync(volume.VolumeId, stopping);
         if (File.Exists(mapper))
         {
+            step(VolumeStep.VerifyMapping);
             await mappings.ProveAsync(volume, mapper, device, passphrase, mount: null, stopping);
             LogMappingExists(logger, volume.DmName);
         }
         else
         {
-            await SetUpLuksAsync(volume, device, passphrase, warnings, stopping);
+            await SetUpLuksAsync(volume, device, passphrase, warnings, step, stopping);
         }
 
         // 7. Filesystem: make one on a blank mapping, check and grow ext4, refuse anything else.
@@ -93,15 +97,18 @@ internal sealed partial class LuksVolumePipeline(
         {
             case null:
                 LogMakingFileSystem(logger, volume.DmName);
+                step(VolumeStep.Mkfs);
                 await _metrics.TimeStepAsync(VolumeSteps.Mkfs, volume.DmName, () => e2fsprogs.MakeExt4Async(mapper, stopping));
                 break;
             case "ext4":
+                step(VolumeStep.Fsck);
                 var fsck = await _metrics.TimeStepAsync(VolumeSteps.E2fsck, volume.DmName, () => e2fsprogs.CheckAsync(mapper, stopping));
                 if (fsck == 1)
                 {
                     LogFsckCorrected(logger, volume.DmName);
                 }
                 stopping.ThrowIfCancellationRequested();
+                step(VolumeStep.Resize);
                 await _metrics.TimeStepAsync(VolumeSteps.Resize2fs, volume.DmName, () => e2fsprogs.ResizeAsync(mapper, stopping));
                 break;
             default:
@@ -110,12 +117,13 @@ internal sealed partial class LuksVolumePipeline(
 
         // 8. Mount.
         stopping.ThrowIfCancellationRequested();
+        step(VolumeStep.Mount);
         Directory.CreateDirectory(volume.MountPoint, (UnixFileMode)0b111_101_101);
         await _metrics.TimeStepAsync(VolumeSteps.Mount, volume.DmName, () => mounter.MountAsync(mapper, volume.MountPoint, "ext4", stopping));
         LogMounted(logger, volume.DmName, volume.MountPoint);
     }
 
-    private async Task SetUpLuksAsync(VolumeTarget volume, string device, Passphrase passphrase, List<string> warnings, CancellationToken stopping)
+    private async Task SetUpLuksAsync(VolumeTarget volume, string device, Passphrase passphrase, List<string> warnings, Action<string> step, CancellationToken stopping)
     {
         var cost = volumeOptions.Value.Cost;
 
@@ -133,6 +141,7 @@ internal sealed partial class LuksVolumePipeline(
             }
             stopping.ThrowIfCancellationRequested();
             LogFormatting(logger, volume.DmName, device);
+            step(VolumeStep.LuksFormat);
             await kdf.RunAsync(() => _metrics.TimeStepAsync(VolumeSteps.LuksFormat, volume.DmName, () => cryptsetup.FormatAsync(device, passphrase, cost, stopping)));
             try
             {
@@ -147,17 +156,20 @@ internal sealed partial class LuksVolumePipeline(
         // 5. Check the header, then open through the checked copy; -v tells which slot the passphrase
         //    opened, so finding it costs no extra KDF run.
         stopping.ThrowIfCancellationRequested();
+        step(VolumeStep.CheckHeader);
         using var header = await CheckHeaderAsync(device, stopping);
         if (wasLuks)
         {
             LogExisting(logger, volume.DmName, header.Verdict.HasMarker ? "initialised by cvm-control" : "not marked by cvm-control");
         }
+        step(VolumeStep.LuksOpen);
         var slot = await kdf.RunAsync(() => _metrics.TimeStepAsync(VolumeSteps.Open, volume.DmName, () => cryptsetup.OpenAsync(device, header.Path, volume.DmName, passphrase, stopping)));
         LogOpened(logger, volume.DmName, slot);
 
         // 6. Drop every other keyslot of a pre-existing volume, best effort, on the checked header.
         if (wasLuks)
         {
+            step(VolumeStep.LuksKillSlot);
             await RemoveOtherKeyslotsAsync(volume, header, slot, passphrase, warnings);
         }
     }

@@ -14,6 +14,9 @@ internal sealed record VolumeOutcome(bool Ok, string? Error = null, string? Deta
     /// <summary>What went wrong without failing the volume, e.g. a stale keyslot that survived cleanup.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
+    /// <summary>A rotation with revoke_old: the keyslots it removed; null when it was not asked to revoke.</summary>
+    public IReadOnlyList<int>? RevokedSlots { get; init; }
+
     public static VolumeOutcome Failure(string error, string? detail = null) => new(false, error, detail);
 }
 

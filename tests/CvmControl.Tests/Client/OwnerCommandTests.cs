@@ -4,6 +4,7 @@ using System.Text.Json;
 using CvmControl.Attestation.Verification.Snp;
 using CvmControl.Identity;
 using CvmControl.OS;
+using CvmControl.Tools;
 using CvmControl.Tests.Attestation.Fakes;
 using CvmControl.Tests.Fakes;
 using CvmControl.Tests.Http;

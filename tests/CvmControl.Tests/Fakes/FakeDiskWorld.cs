@@ -293,6 +293,16 @@ internal sealed class FakeDiskWorld : IProcessRunner
                     header.Marker = stdin.Contains("\"cvm-control\"", StringComparison.Ordinal);
                     return Result(0);
                 });
+            case "open" when a.Contains("--test-passphrase") && a.Contains("--key-slot"):
+                return Edit(a[^1], header =>
+                {
+                    // With --key-slot only that slot is tried: one KDF run, exit 2 when it does not open it.
+                    var only = int.Parse(a[a.ToList().IndexOf("--key-slot") + 1], CultureInfo.InvariantCulture);
+                    KdfRuns++;
+                    return header.Slots.TryGetValue(only, out var held) && stdin.Length > 0 && held == stdin
+                        ? Result(0, "Command successful.\n")
+                        : Result(2, "", "No key available with this passphrase.\n");
+                });
             case "open" when a.Contains("--test-passphrase"):
                 return Edit(a[^1], header => TryUnlock(header, stdin, exclude: null) is int slot
                     ? Result(0, $"Key slot {slot} unlocked.\nCommand successful.\n")

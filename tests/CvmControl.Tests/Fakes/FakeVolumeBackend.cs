@@ -12,7 +12,8 @@ internal sealed class FakeVolumeBackend : IVolumePipeline, IPassphraseRotator
 {
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _gates = new();
     private readonly ConcurrentDictionary<string, VolumeOutcome> _failures = new();
-    private readonly ConcurrentDictionary<string, ConcurrentBag<string>> _passphrases = new();
+    // Per volume, its keyslots in order: the passphrase each one holds, null once it is removed.
+    private readonly ConcurrentDictionary<string, List<string?>> _passphrases = new();
 
     public ConcurrentQueue<string> Calls { get; } = new();
 
@@ -38,8 +39,36 @@ internal sealed class FakeVolumeBackend : IVolumePipeline, IPassphraseRotator
     /// <summary>The volume's bootstrap succeeds, with these warnings.</summary>
     public void Warn(string dmName, params string[] warnings) => _warnings[dmName] = warnings;
 
-    /// <summary>Passphrases that open the volume (the bootstrap passphrase is added on bootstrap).</summary>
-    public void Opens(string dmName, string passphrase) => _passphrases.GetOrAdd(dmName, _ => []).Add(passphrase);
+    /// <summary>Adds a keyslot that <paramref name="passphrase"/> opens, in the first free slot (the bootstrap passphrase is added on bootstrap).</summary>
+    public void Opens(string dmName, string passphrase)
+    {
+        var slots = _passphrases.GetOrAdd(dmName, _ => []);
+        lock (slots)
+        {
+            var free = slots.IndexOf(null);
+            if (free >= 0)
+            {
+                slots[free] = passphrase;
+            }
+            else
+            {
+                slots.Add(passphrase);
+            }
+        }
+    }
+
+    /// <summary>The step a held bootstrap reports while it waits (its rotation reports luksAddKey, its revocation luksKillSlot).</summary>
+    public string HeldStep { get; set; } = VolumeStep.LuksFormat;
+
+    /// <summary>The keyslots of the volume that hold a passphrase.</summary>
+    public IReadOnlyList<int> Slots(string dmName)
+    {
+        var slots = _passphrases.GetOrAdd(dmName, _ => []);
+        lock (slots)
+        {
+            return [.. slots.Select((p, i) => (p, i)).Where(x => x.p is not null).Select(x => x.i)];
+        }
+    }
 
     public Func<VolumeTarget, Exception?>? CheckThrows { get; set; }
 
@@ -56,9 +85,10 @@ internal sealed class FakeVolumeBackend : IVolumePipeline, IPassphraseRotator
 
     public Task WaitForCheck() => _checkEntered.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
-    public async Task<VolumeOutcome> BootstrapAsync(VolumeTarget volume, Passphrase passphrase, CancellationToken stopping)
+    public async Task<VolumeOutcome> BootstrapAsync(VolumeTarget volume, Passphrase passphrase, CancellationToken stopping, Action<string>? step = null)
     {
         Calls.Enqueue($"bootstrap {volume.DmName} {volume.VolumeId} {volume.MountPoint}");
+        step?.Invoke(HeldStep);
         await WaitGate(volume.DmName);
         StoppingSeen |= stopping.IsCancellationRequested;
         if (_failures.TryGetValue(volume.DmName, out var failure))
@@ -82,14 +112,13 @@ internal sealed class FakeVolumeBackend : IVolumePipeline, IPassphraseRotator
         {
             throw ex;
         }
-        return _passphrases.TryGetValue(volume.DmName, out var known) && known.Contains(passphrase.Value)
-            ? PassphraseCheck.Opens
-            : PassphraseCheck.DoesNotOpen;
+        return Unlocks(volume.DmName, passphrase.Value) ? PassphraseCheck.Opens : PassphraseCheck.DoesNotOpen;
     }
 
-    public async Task<VolumeOutcome> AddPassphraseAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, CancellationToken stopping)
+    public async Task<VolumeOutcome> AddPassphraseAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, CancellationToken stopping, Action<string>? step = null)
     {
         Calls.Enqueue($"add {volume.DmName}");
+        step?.Invoke(VolumeStep.LuksAddKey);
         await WaitGate(volume.DmName);
         if (_failures.TryGetValue(volume.DmName, out var failure))
         {
@@ -99,7 +128,54 @@ internal sealed class FakeVolumeBackend : IVolumePipeline, IPassphraseRotator
         return VolumeOutcome.Success;
     }
 
-    public bool Unlocks(string dmName, string passphrase) => _passphrases.TryGetValue(dmName, out var known) && known.Contains(passphrase);
+    /// <summary>Volumes whose revocation waits until <see cref="ReleaseRevoke"/>, after their add finished.</summary>
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _revokeGates = new();
+
+    public void HoldRevoke(string dmName) => _revokeGates[dmName] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void ReleaseRevoke(string dmName)
+    {
+        if (_revokeGates.TryRemove(dmName, out var gate))
+        {
+            gate.SetResult();
+        }
+    }
+
+    public async Task<VolumeOutcome> RevokeAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, CancellationToken stopping, Action<string>? step = null)
+    {
+        Calls.Enqueue($"revoke {volume.DmName}");
+        step?.Invoke(VolumeStep.LuksKillSlot);
+        if (_revokeGates.TryGetValue(volume.DmName, out var gate))
+        {
+            await gate.Task;
+        }
+        var slots = _passphrases.GetOrAdd(volume.DmName, _ => []);
+        lock (slots)
+        {
+            if (!slots.Contains(newPassphrase.Value))
+            {
+                return VolumeOutcome.Failure("new passphrase does not open the volume");
+            }
+            var revoked = slots.Select((p, i) => (p, i)).Where(x => x.p == oldPassphrase.Value && x.p != newPassphrase.Value).Select(x => x.i).ToList();
+            foreach (var slot in revoked)
+            {
+                slots[slot] = null;
+            }
+            return VolumeOutcome.Success with { RevokedSlots = revoked };
+        }
+    }
+
+    public bool Unlocks(string dmName, string passphrase)
+    {
+        if (!_passphrases.TryGetValue(dmName, out var slots))
+        {
+            return false;
+        }
+        lock (slots)
+        {
+            return slots.Contains(passphrase);
+        }
+    }
 
     private Task WaitGate(string dmName) => _gates.TryGetValue(dmName, out var gate) ? gate.Task : Task.CompletedTask;
 }

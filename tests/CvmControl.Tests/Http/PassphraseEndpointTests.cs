@@ -230,6 +230,108 @@ public sealed class PassphraseEndpointTests : IDisposable
         (await response.ErrorOf()).Error.Should().Be("daemon is shutting down");
     }
 
+    private const string Revoke = """{"volumes":{"data":{"old_passphrase":"pass-data","new_passphrase":"new-data","revoke_old":true}}}""";
+
+    [Fact]
+    public async Task A_rotation_without_revoke_old_answers_exactly_as_before()
+    {
+        await BootstrapAsync();
+        await (await _client.PostJson("/api/v1/passphrase", Rotate)).ShouldBe(HttpStatusCode.Accepted);
+        await _client.WaitForOperation("/api/v1/passphrase");
+
+        (await (await _client.Get("/api/v1/passphrase")).Content.ReadAsStringAsync()).Should().Be("""{"status":"completed","volumes":{"data":{"status":"ok"}}}""");
+        _factory.Volumes.Unlocks("data", "pass-data").Should().BeTrue("revoke_old defaults to false");
+    }
+
+    [Fact]
+    public async Task A_revoking_rotation_adds_first_then_revokes_and_lists_the_revoked_slots()
+    {
+        await BootstrapAsync();
+
+        await (await _client.PostJson("/api/v1/passphrase", Revoke)).ShouldBe(HttpStatusCode.Accepted);
+        await _client.WaitForOperation("/api/v1/passphrase");
+
+        (await (await _client.Get("/api/v1/passphrase")).Content.ReadAsStringAsync()).Should().Be("""{"status":"completed","volumes":{"data":{"status":"ok","revoked_slots":[0]}}}""");
+        _factory.Volumes.Unlocks("data", "new-data").Should().BeTrue();
+        _factory.Volumes.Unlocks("data", "pass-data").Should().BeFalse();
+        _factory.Volumes.Calls.Where(c => c.EndsWith(" data", StringComparison.Ordinal) && !c.StartsWith("check", StringComparison.Ordinal))
+            .Should().Equal("add data", "revoke data");
+    }
+
+    [Fact]
+    public async Task While_the_old_slots_are_revoked_get_passphrase_reports_luksKillSlot()
+    {
+        await BootstrapAsync();
+        _factory.Volumes.HoldRevoke("data");
+
+        await (await _client.PostJson("/api/v1/passphrase", Revoke)).ShouldBe(HttpStatusCode.Accepted);
+
+        await ApiClient.WaitUntil(() => _factory.Volumes.Calls.Contains("revoke data"), "the revocation started");
+        var view = await (await _client.Get("/api/v1/passphrase")).OperationOf();
+        view.Status.Should().Be(ApiStatus.InProgress);
+        view.Volumes!["data"].Step.Should().Be("luksKillSlot");
+        _factory.Volumes.Unlocks("data", "new-data").Should().BeTrue("the new passphrase is in place before anything is revoked");
+        _factory.Volumes.ReleaseRevoke("data");
+        (await _client.WaitForOperation("/api/v1/passphrase")).Volumes!["data"].RevokedSlots.Should().Equal(0);
+    }
+
+    [Fact]
+    public async Task Retrying_a_revoking_rotation_that_went_through_is_accepted_and_revokes_nothing_more()
+    {
+        await BootstrapAsync();
+        await (await _client.PostJson("/api/v1/passphrase", Revoke)).ShouldBe(HttpStatusCode.Accepted);
+        await _client.WaitForOperation("/api/v1/passphrase");
+
+        // The old passphrase no longer opens; knowing the new one that does is the proof.
+        await (await _client.PostJson("/api/v1/passphrase", Revoke)).ShouldBe(HttpStatusCode.Accepted);
+        var view = await _client.WaitForOperation("/api/v1/passphrase");
+
+        view.Status.Should().Be(ApiStatus.Completed);
+        view.Volumes!["data"].RevokedSlots.Should().BeEmpty();
+        _factory.Volumes.Unlocks("data", "new-data").Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task A_revoking_rotation_with_neither_passphrase_opening_returns_401()
+    {
+        await BootstrapAsync();
+
+        var response = await _client.PostJson("/api/v1/passphrase", """{"volumes":{"data":{"old_passphrase":"wrong","new_passphrase":"new-data","revoke_old":true}}}""");
+
+        await response.ShouldBe(HttpStatusCode.Unauthorized);
+        _factory.Volumes.Unlocks("data", "pass-data").Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Revoke_old_must_be_a_boolean()
+    {
+        await BootstrapAsync();
+
+        var response = await _client.PostJson("/api/v1/passphrase", """{"volumes":{"data":{"old_passphrase":"pass-data","new_passphrase":"new-data","revoke_old":"yes"}}}""");
+
+        await response.ShouldBe(HttpStatusCode.BadRequest);
+        (await response.Content.ReadAsStringAsync()).Should().NotContain("pass-data").And.NotContain("new-data");
+        _factory.Volumes.Unlocks("data", "pass-data").Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task A_revoking_rotation_through_the_real_rotator_leaves_only_the_new_keyslot_on_the_device()
+    {
+        using var factory = new CvmControlFactory(f => f.RealVolumes = true);
+        using var client = factory.CreateClient();
+        await (await client.PostJson("/api/v1/bootstrap", ApiClient.TwoVolumes)).ShouldBe(HttpStatusCode.Accepted);
+        (await client.WaitForOperation("/api/v1/bootstrap")).Status.Should().Be(ApiStatus.Completed);
+
+        await (await client.PostJson("/api/v1/passphrase", Revoke)).ShouldBe(HttpStatusCode.Accepted);
+        var view = await client.WaitForOperation("/api/v1/passphrase");
+
+        view.Status.Should().Be(ApiStatus.Completed, view.Volumes?["data"].Detail);
+        view.Volumes!["data"].RevokedSlots.Should().Equal(0);
+        var data = factory.Disks!.Disks.Values.Single(d => d.Path.EndsWith("nvme1n1", StringComparison.Ordinal));
+        data.Slots.Should().Equal(new Dictionary<int, string> { [1] = "new-data" });
+        factory.Disks.Argvs("cryptsetup").Where(a => a[0] == "luksKillSlot").Should().ContainSingle().Which[^1].Should().Be("0");
+    }
+
     public void Dispose()
     {
         _client.Dispose();

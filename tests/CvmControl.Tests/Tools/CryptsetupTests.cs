@@ -136,6 +136,30 @@ public sealed class CryptsetupTests : IDisposable
         failure.Detail.Should().Contain("not a valid LUKS device").And.EndWith("(exit code 1)");
     }
 
+    [Theory]
+    [InlineData(0, true)]
+    [InlineData(2, false)]
+    public async Task Opens_slot_tries_only_the_named_slot_with_the_passphrase_on_stdin(int exit, bool opens)
+    {
+        var runner = ScriptedRunner.Answering(exit, "", exit == 2 ? "No key available with this passphrase.\n" : "");
+
+        (await new Cryptsetup(runner).OpensSlotAsync("/run/cvm/keys/header-1", Key, 3, CancellationToken.None)).Should().Be(opens);
+
+        runner.Single.Spec.Arguments.Should().Equal("open", "--test-passphrase", "--type", "luks2", "--key-slot", "3", "--key-file=-", "/run/cvm/keys/header-1");
+        ScriptedRunner.Text(runner.Single.Stdin).Should().Be(Key.Value);
+    }
+
+    [Fact]
+    public async Task Opens_slot_that_cannot_run_is_a_failure_not_a_wrong_passphrase()
+    {
+        var runner = ScriptedRunner.Answering(4, stderr: "Device /h does not exist or access denied.\n");
+
+        var failure = (await new Cryptsetup(runner).Invoking(c => c.OpensSlotAsync("/h", Key, 0, CancellationToken.None)).Should().ThrowAsync<ToolFailure>()).Which;
+
+        failure.Message.Should().Be("cryptsetup open --test-passphrase failed");
+        failure.Detail.Should().EndWith("(exit code 4)");
+    }
+
     [Fact]
     public async Task Kill_slot_always_authenticates_with_a_kept_passphrase_on_stdin()
     {

@@ -188,5 +188,85 @@ public sealed class LuksPassphraseRotatorTests : IDisposable
         Directory.EnumerateFiles(_h.Root.Combine("run", "keys")).Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task Revoking_kills_exactly_the_slots_the_old_passphrase_opens_and_lists_them()
+    {
+        _disk.Slots[1] = "new pass";
+        _disk.Slots[2] = "someone else";
+        _disk.Slots[3] = "old pass";
+        var steps = new List<string>();
+
+        var outcome = await _h.Rotator.RevokeAsync(Target, new Passphrase("old pass"), new Passphrase("new pass"), CancellationToken.None, steps.Add);
+
+        outcome.Ok.Should().BeTrue(outcome.Detail);
+        outcome.RevokedSlots.Should().Equal(0, 3);
+        // Read back from the device's bytes: the new slot and the slot of another passphrase stay.
+        _disk.Slots.Should().Equal(new Dictionary<int, string> { [1] = "new pass", [2] = "someone else" });
+        _h.World.DeviceWrites.Should().Be(1, "one write-back for all the kills");
+        var kills = _h.World.Calls.Where(c => c.Spec.Arguments[0] == "luksKillSlot").ToList();
+        kills.Select(k => k.Spec.Arguments[^1]).Should().Equal("0", "3");
+        kills.Should().OnlyContain(k => k.Stdin == "new pass", "each kill is authenticated by the passphrase that stays");
+        kills.Select(k => k.Spec.Arguments[^2]).Should().OnlyContain(path => path.StartsWith(_h.Root.Combine("run", "keys") + "/edit-", StringComparison.Ordinal), "the kills change a copy, never the device");
+        steps.Should().Equal(VolumeStep.Device, VolumeStep.CheckHeader, VolumeStep.TestPassphrase, VolumeStep.LuksKillSlot, VolumeStep.WriteHeader);
+    }
+
+    [Fact]
+    public async Task Revoking_before_the_new_passphrase_opens_the_volume_removes_nothing()
+    {
+        var outcome = await _h.Rotator.RevokeAsync(Target, new Passphrase("old pass"), new Passphrase("new pass"), CancellationToken.None);
+
+        outcome.Error.Should().Be("new passphrase does not open the volume");
+        outcome.RevokedSlots.Should().BeNull();
+        _disk.Slots.Should().Equal(new Dictionary<int, string> { [0] = "old pass" }, "never the last slot");
+        _h.World.Argvs("cryptsetup").Should().NotContain(a => a[0] == "luksKillSlot");
+        _h.World.DeviceWrites.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Revoking_when_the_old_passphrase_opens_no_slot_any_more_writes_nothing()
+    {
+        _disk.Slots.Remove(0);
+        _disk.Slots[1] = "new pass";
+
+        var outcome = await _h.Rotator.RevokeAsync(Target, new Passphrase("old pass"), new Passphrase("new pass"), CancellationToken.None);
+
+        outcome.Ok.Should().BeTrue();
+        outcome.RevokedSlots.Should().BeEmpty();
+        _h.World.DeviceWrites.Should().Be(0);
+        _disk.Slots.Should().Equal(new Dictionary<int, string> { [1] = "new pass" });
+    }
+
+    [Fact]
+    public async Task Revoking_a_passphrase_that_is_also_the_new_one_kills_nothing()
+    {
+        var outcome = await _h.Rotator.RevokeAsync(Target, new Passphrase("old pass"), new Passphrase("old pass"), CancellationToken.None);
+
+        outcome.Ok.Should().BeTrue();
+        outcome.RevokedSlots.Should().BeEmpty();
+        _h.World.Argvs("cryptsetup").Should().BeEmpty();
+        _disk.Slots.Should().ContainKey(0);
+    }
+
+    [Fact]
+    public async Task A_header_the_host_changes_during_the_revocation_is_refused_and_both_passphrases_still_open()
+    {
+        _disk.Slots[1] = "new pass";
+        _h.World.Override = spec =>
+        {
+            if (spec.Arguments[0] == "luksKillSlot")
+            {
+                _h.World.HostWrites(_disk, FakeLuksImage.HeaderSize + 4096 + 2000, [0x20]);
+            }
+            return null;
+        };
+
+        var outcome = await _h.Rotator.RevokeAsync(Target, new Passphrase("old pass"), new Passphrase("new pass"), CancellationToken.None);
+
+        outcome.Error.Should().Be(HeaderWriteBack.Changed);
+        outcome.RevokedSlots.Should().BeNull();
+        _h.World.DeviceWrites.Should().Be(0);
+        _disk.Slots.Should().Equal(new Dictionary<int, string> { [0] = "old pass", [1] = "new pass" });
+    }
+
     public void Dispose() => _h.Dispose();
 }

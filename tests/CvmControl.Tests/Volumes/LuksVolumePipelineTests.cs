@@ -49,6 +49,28 @@ public sealed class LuksVolumePipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_blank_device_reports_its_steps_in_order()
+    {
+        _h.Attach("vol-0aaa111", "nvme1n1");
+        var steps = new List<string>();
+
+        (await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None, steps.Add)).Ok.Should().BeTrue();
+
+        steps.Should().Equal(VolumeStep.Device, VolumeStep.LuksFormat, VolumeStep.CheckHeader, VolumeStep.LuksOpen, VolumeStep.Mkfs, VolumeStep.Mount);
+    }
+
+    [Fact]
+    public async Task An_existing_volume_reports_its_cleanup_check_and_grow_steps()
+    {
+        ExistingLuks(new Dictionary<int, string> { [0] = "correct horse\nbattery", [1] = "stale" });
+        var steps = new List<string>();
+
+        (await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None, steps.Add)).Ok.Should().BeTrue();
+
+        steps.Should().Equal(VolumeStep.Device, VolumeStep.CheckHeader, VolumeStep.LuksOpen, VolumeStep.LuksKillSlot, VolumeStep.Fsck, VolumeStep.Resize, VolumeStep.Mount);
+    }
+
+    [Fact]
     public async Task Passphrases_reach_cryptsetup_only_on_stdin_exactly_without_a_newline_added()
     {
         _h.Attach("vol-0aaa111", "nvme1n1");

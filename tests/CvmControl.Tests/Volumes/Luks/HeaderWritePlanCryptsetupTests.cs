@@ -134,5 +134,28 @@ public sealed class HeaderWritePlanCryptsetupTests : IDisposable
         Opens(done, "stale-2").Should().BeFalse();
     }
 
+    [Fact]
+    public void Revoking_the_old_passphrase_below_the_new_one_leaves_a_working_passphrase_at_every_cut()
+    {
+        // What revoke_old does after the add committed: the old passphrase in slot 0 (and a copy of it
+        // in slot 2), the new one in slot 1; the old slots are killed on a copy, authenticated by the new one.
+        var (image, checkedCopy, headerSize) = Volume("old-pass", "new-pass", "old-pass");
+        var edit = Edit(checkedCopy);
+        Cryptsetup("open", "--test-passphrase", "--key-slot", "2", "--key-file", Key("old-pass"), edit).Should().Be(0, "--key-slot finds the second copy of the old passphrase");
+        Cryptsetup("open", "--test-passphrase", "--key-slot", "1", "--key-file", Key("old-pass"), edit).Should().Be(2, "and not the new passphrase's slot");
+        Cryptsetup("luksKillSlot", "--key-file", Key("new-pass"), edit, "0").Should().Be(0);
+        Cryptsetup("luksKillSlot", "--key-file", Key("new-pass"), edit, "2").Should().Be(0);
+
+        for (var phases = 0; phases <= 3; phases++)
+        {
+            Opens(CutAfter(image, checkedCopy, edit, headerSize, phases), "new-pass").Should().BeTrue($"after {phases} phase(s)");
+        }
+        Opens(CutAfter(image, checkedCopy, edit, headerSize, 1, tornBytes: 2048), "new-pass").Should().BeTrue("with a torn primary copy");
+        Opens(CutAfter(image, checkedCopy, edit, headerSize, 2, tornBytes: 2048), "new-pass").Should().BeTrue("with a torn secondary copy");
+        var done = CutAfter(image, checkedCopy, edit, headerSize, 3);
+        Opens(done, "new-pass").Should().BeTrue();
+        Opens(done, "old-pass").Should().BeFalse("every phase landed: both old slots are gone");
+    }
+
     public void Dispose() => _dir.Dispose();
 }

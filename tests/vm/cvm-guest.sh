@@ -11,6 +11,7 @@ cp "$CVM_BIN" /tmp/cvm-control
 CVM_BIN=/tmp/cvm-control
 RESULTS=/work/results.txt
 CVM_URL=https://127.0.0.1:9443
+CVM_ADDRESS=${CVM_ADDRESS:-127.0.0.1} # 0.0.0.0 when a client outside the guest calls in
 CVM_RUN_DIR=/run/cvm
 CVM_PID=
 DAEMON_N=0
@@ -77,7 +78,7 @@ cvm_start() {
   poller=$!
   for i in $(seq 1 600); do [ -e /tmp/first200.ready ] && break; sleep 0.05; done
   echo "$EPOCHREALTIME" > /tmp/first200.go.tmp && mv /tmp/first200.go.tmp /tmp/first200.go
-  setsid env PATH="/work/bin:$PATH" "$CVM_BIN" --address 127.0.0.1 --port 9443 --run-dir "$CVM_RUN_DIR" \
+  setsid env PATH="/work/bin:$PATH" "$CVM_BIN" --address "$CVM_ADDRESS" --port 9443 --run-dir "$CVM_RUN_DIR" \
     --luks-pbkdf-memory 32768 --luks-iter-time "${CVM_ITER_TIME:-100}" --device-timeout 20s --log-format json "$@" \
     > "/work/daemon.$DAEMON_N.log" 2>&1 < /dev/null &
   CVM_PID=$!

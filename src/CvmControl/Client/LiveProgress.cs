@@ -93,6 +93,7 @@ internal sealed class LiveProgress(TextWriter stdout, int width) : IProgressSink
     {
         ApiStatus.Error => $"error: {volume.Error}{(volume.Detail is null ? "" : $" ({volume.Detail})")}",
         _ when volume.Step is not null => $"{volume.Status}  {volume.Step}",
+        _ when volume.RevokedSlots is { } revoked => $"{volume.Status}  revoked key slots: {(revoked.Count == 0 ? "none left" : string.Join(", ", revoked))}",
         _ => volume.Status,
     };
 

@@ -373,10 +373,45 @@ public sealed class OwnerCommandTests : IAsyncLifetime
         var text = client.Stdout;
         text.Should().Contain($"{Url(_daemon)}  attested: sev-snp Genoa, signed by VCEK, key sha256//")
             .And.Contain($"{Url(_daemon)}  bootstrap accepted")
-            .And.Contain($"{Url(_daemon)}  bootstrap in_progress\n")
+            .And.Contain($"{Url(_daemon)}  data  in_progress  luksFormat\n", "the daemon reports the volume's step")
             .And.Contain("\u001b[1A\r\u001b[J", "the live line is redrawn in place")
             .And.EndWith($"{Url(_daemon)}  bootstrap completed\n{Url(_daemon)}  done: completed (exit 0)\n");
         text.Should().NotContain("{\"", "a person gets lines, not JSON");
+    }
+
+    [Fact]
+    public async Task A_revoking_rotation_follows_the_steps_and_ends_with_the_revoked_slots_and_only_the_new_passphrase()
+    {
+        (await Client().Run(["bootstrap", "--url", Url(_daemon), "--request", BootstrapFile()])).Should().Be(0);
+        OwnerClient.WriteFile(_files, "new.pass", "the new passphrase\n");
+        var request = OwnerClient.WriteFile(_files, "rotate.json",
+            """{"volumes":{"data":{"old_passphrase_file":"data.pass","new_passphrase_file":"new.pass","revoke_old":true}}}""");
+        _daemon.Volumes.Hold("data");
+        var client = Client();
+
+        var exit = await client.Run(["rotate", "--url", Url(_daemon), "--request", request], beforeStep: () => _daemon.Volumes.Release("data"));
+
+        exit.Should().Be(0, client.Stderr);
+        var events = client.Events;
+        events.Should().Contain(e => e.GetProperty("event").GetString() == "progress"
+            && e.GetProperty("volumes").GetProperty("data").GetProperty("step").GetString() == "luksAddKey", "the daemon's step reaches the owner");
+        events[^2].GetProperty("volumes").GetProperty("data").GetProperty("revoked_slots").EnumerateArray().Select(s => s.GetInt32()).Should().Equal(0);
+        _daemon.Volumes.Unlocks("data", "the new passphrase").Should().BeTrue();
+        _daemon.Volumes.Unlocks("data", Passphrase).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task On_a_terminal_a_revoking_rotation_ends_with_the_revoked_key_slots()
+    {
+        (await Client().Run(["bootstrap", "--url", Url(_daemon), "--request", BootstrapFile()])).Should().Be(0);
+        OwnerClient.WriteFile(_files, "new.pass", "the new passphrase\n");
+        var request = OwnerClient.WriteFile(_files, "rotate.json",
+            """{"volumes":{"data":{"old_passphrase_file":"data.pass","new_passphrase_file":"new.pass","revoke_old":true}}}""");
+        var client = Client(terminal: true);
+
+        (await client.Run(["rotate", "--url", Url(_daemon), "--request", request])).Should().Be(0);
+
+        client.Stdout.Should().Contain("data  ok  revoked key slots: 0");
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Issue 5, crash safety. One boot per trial; /work/trial.env says what to do:
-#   TRIAL, KIND (first|rotate|cleanup), CURRENT (the bootstrap passphrase), NEXT (rotation target),
+#   TRIAL, KIND (first|rotate|cleanup|revoke), CURRENT (the bootstrap passphrase), NEXT (rotation target),
 #   CANDIDATES (passphrases of which at least one must open after the previous trial's power cut).
 # The boot first checks the previous trial's outcome, then sets up this trial and cuts the power at a
 # random moment inside the operation.
@@ -54,9 +54,12 @@ if [ "$KIND" = cleanup ]; then
 fi
 wait_op /api/v1/bootstrap
 check "trial $TRIAL: bootstrap before the rotation completes ($BODY)" [ "$(jget status)" = completed ]
-api POST /api/v1/passphrase "{\"volumes\":{\"p1\":{\"old_passphrase\":\"$CURRENT\",\"new_passphrase\":\"$NEXT\"}}}"
+# revoke: the rotation also removes every keyslot the old passphrase opens (issue 15).
+REVOKE=false
+[ "$KIND" = revoke ] && REVOKE=true
+api POST /api/v1/passphrase "{\"volumes\":{\"p1\":{\"old_passphrase\":\"$CURRENT\",\"new_passphrase\":\"$NEXT\",\"revoke_old\":$REVOKE}}}"
 delay=$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", r % 2000 / 100 }')
-measure "trial $TRIAL: cutting power ${delay}s into the rotation $CURRENT -> $NEXT"
+measure "trial $TRIAL: cutting power ${delay}s into the rotation $CURRENT -> $NEXT (revoke_old $REVOKE)"
 sync
 sleep "$delay"
 guest_power_cut

@@ -40,7 +40,7 @@ public sealed class OperationProgressEndpointTests : IDisposable
         _factory.Volumes.Hold("data");
         await (await _client.PostJson("/api/v1/bootstrap", ApiClient.TwoVolumes)).ShouldBe(HttpStatusCode.Accepted);
 
-        var body = await RawWhen("/api/v1/bootstrap", b => b["volumes"]?["logs"]?["status"]?.GetValue<string>() == ApiStatus.Ok, "logs finished");
+        var body = await RawWhen("/api/v1/bootstrap", b => b["volumes"]?["logs"]?["status"]?.GetValue<string>() == ApiStatus.Ok && b["volumes"]?["data"]?["step"]?.GetValue<string>() == "luksFormat", "logs finished and data held in luksFormat");
 
         body.ToJsonString().Should().Be("""{"status":"in_progress","volumes":{"data":{"status":"in_progress","step":"luksFormat"},"logs":{"status":"ok"}}}""");
         _factory.Volumes.Release("data");
@@ -99,7 +99,7 @@ public sealed class OperationProgressEndpointTests : IDisposable
 
         await (await _client.PostJson("/api/v1/bootstrap", ApiClient.TwoVolumes)).ShouldBe(HttpStatusCode.Accepted);
 
-        var body = await RawWhen("/api/v1/bootstrap", b => b["volumes"]?["logs"]?["step"] is not null && b["volumes"]?["data"]?["step"] is not null, "both volumes started");
+        var body = await RawWhen("/api/v1/bootstrap", b => b["volumes"]?["logs"]?["step"]?.GetValue<string>() == "device" && b["volumes"]?["data"]?["step"]?.GetValue<string>() == "device", "both volumes on their first step");
         body.ToJsonString().Should().Be("""{"status":"in_progress","volumes":{"data":{"status":"in_progress","step":"device"},"logs":{"status":"in_progress","step":"device"}}}""");
         _factory.Volumes.Release("data");
         _factory.Volumes.Release("logs");

@@ -389,7 +389,19 @@ public sealed class OwnerCommandTests : IAsyncLifetime
         _daemon.Volumes.Hold("data");
         var client = Client();
 
-        var exit = await client.Run(["rotate", "--url", Url(_daemon), "--request", request], beforeStep: () => _daemon.Volumes.Release("data"));
+        // The first step waits until the add is under way (the next poll sees it), the second releases it.
+        var steps = 0;
+        var exit = await client.Run(["rotate", "--url", Url(_daemon), "--request", request], beforeStep: () =>
+        {
+            if (steps++ == 0)
+            {
+                SpinWait.SpinUntil(() => _daemon.Volumes.Calls.Contains("add data"), TimeSpan.FromSeconds(20)).Should().BeTrue("the add starts");
+            }
+            else
+            {
+                _daemon.Volumes.Release("data");
+            }
+        });
 
         exit.Should().Be(0, client.Stderr);
         var events = client.Events;

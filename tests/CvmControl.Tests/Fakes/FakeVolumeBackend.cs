@@ -87,8 +87,9 @@ internal sealed class FakeVolumeBackend : IVolumePipeline, IPassphraseRotator
 
     public async Task<VolumeOutcome> BootstrapAsync(VolumeTarget volume, Passphrase passphrase, CancellationToken stopping, Action<string>? step = null)
     {
-        Calls.Enqueue($"bootstrap {volume.DmName} {volume.VolumeId} {volume.MountPoint}");
+        // The step first: a test that waits for the call then sees the step.
         step?.Invoke(HeldStep);
+        Calls.Enqueue($"bootstrap {volume.DmName} {volume.VolumeId} {volume.MountPoint}");
         await WaitGate(volume.DmName);
         StoppingSeen |= stopping.IsCancellationRequested;
         if (_failures.TryGetValue(volume.DmName, out var failure))
@@ -117,8 +118,8 @@ internal sealed class FakeVolumeBackend : IVolumePipeline, IPassphraseRotator
 
     public async Task<VolumeOutcome> AddPassphraseAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, CancellationToken stopping, Action<string>? step = null)
     {
-        Calls.Enqueue($"add {volume.DmName}");
         step?.Invoke(VolumeStep.LuksAddKey);
+        Calls.Enqueue($"add {volume.DmName}");
         await WaitGate(volume.DmName);
         if (_failures.TryGetValue(volume.DmName, out var failure))
         {
@@ -143,8 +144,8 @@ internal sealed class FakeVolumeBackend : IVolumePipeline, IPassphraseRotator
 
     public async Task<VolumeOutcome> RevokeAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, CancellationToken stopping, Action<string>? step = null)
     {
-        Calls.Enqueue($"revoke {volume.DmName}");
         step?.Invoke(VolumeStep.LuksKillSlot);
+        Calls.Enqueue($"revoke {volume.DmName}");
         if (_revokeGates.TryGetValue(volume.DmName, out var gate))
         {
             await gate.Task;

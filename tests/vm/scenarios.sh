@@ -183,13 +183,13 @@ new_pass=client-new-$RANDOM$RANDOM
 ( umask 077
   printf '%s\n' "$old_pass" > "$cw/old.pass"
   printf '%s\n' "$new_pass" > "$cw/new.pass"
-  echo '{"user_id":"owner","volumes":{"data":{"volume_id":"vol-0e01","passphrase_file":"old.pass"}}}' > "$cw/bootstrap.json"
+  echo '{"user_id":"owner","volumes":{"data":{"volume_id":"vol-0e010e01","passphrase_file":"old.pass"}}}' > "$cw/bootstrap.json"
   echo '{"volumes":{"data":{"old_passphrase_file":"old.pass","new_passphrase_file":"new.pass","revoke_old":true}}}' > "$cw/rotate.json" )
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url=https://127.0.0.1:$port
 rm -f "$cw/daemon-up" "$cw/client-done"
 VM_QEMU_EXTRA="-netdev user,id=n0,hostfwd=tcp:127.0.0.1:$port-:9443 -device virtio-net-pci,netdev=n0" \
-  boot "$cw" client.sh 2400 e1:vol0e01 &
+  boot "$cw" client.sh 2400 e1:vol0e010e01 &
 guest=$!
 for _ in $(seq 1 600); do
   [ -e "$cw/daemon-up" ] && break

@@ -9,7 +9,7 @@ SCENARIO=client
 CVM_ADDRESS=0.0.0.0
 . /work/cvm-guest.sh
 guest_setup 60 > /dev/null
-DEV=$(readlink -f "$(guest_ebs_dev vol0e01)")
+DEV=$(readlink -f "$(guest_ebs_dev vol0e010e01)")
 
 # QEMU's user network: the guest is 10.0.2.15, and the host forwards its port to 9443 here.
 # iproute2 when the host has it, else busybox's ip (tests/vm/install-deps.sh installs busybox-static).

@@ -142,8 +142,9 @@ vm_disk p1 128M > /dev/null
 current=pc-pass-0
 candidates=""
 required=""
-# revoke (issue 15): a rotation with revoke_old; trials 4 and 6 cut at a random moment after the new
-# slot is written (the revocation), trial 9 at a random moment of the whole rotation.
+# revoke (issue 15): a rotation with revoke_old; trials 4 and 6 cut at a random moment of the first
+# and the second half of the revocation (after the new slot is written), trial 9 at a random moment of
+# the whole rotation.
 kinds=(first rotate cleanup revoke cleanup revoke cleanup rotate revoke verify)
 landed=""
 for i in "${!kinds[@]}"; do

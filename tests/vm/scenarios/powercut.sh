@@ -62,12 +62,16 @@ if [ "$KIND" = revoke ] && [ $((TRIAL % 2)) = 0 ]; then
   # Aim at the revocation itself: a cut at a uniform moment of the whole rotation lands in the add
   # (the longer part) nearly every time. Wait, bounded, until the daemon logs that the new key slot is
   # on disk, then cut at a random moment of the revocation that follows (its own header check, the
-  # test of the old passphrase, the kill and the second write-back: a few seconds under TCG).
+  # test of the old passphrase, the kill and the second write-back: about 12 s under TCG, measured
+  # between the two log lines in the client chain).
   for _ in $(seq 1 1800); do
     grep -q 'new passphrase added' "/work/daemon.$DAEMON_N.log" && break
     sleep 0.1
   done
-  delay=$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", r % 600 / 100 }')
+  # Trial 4 takes the first half (check and test), trial 6 the second (kill and write-back, or done).
+  half=0
+  [ "$TRIAL" -ge 6 ] && half=700
+  delay=$(awk -v r="$RANDOM" -v h="$half" 'BEGIN { printf "%.2f", (h + r % 700) / 100 }')
   measure "trial $TRIAL: cutting power ${delay}s after the new key slot was written, during the revocation of $CURRENT (-> $NEXT)"
 else
   delay=$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", r % 2000 / 100 }')

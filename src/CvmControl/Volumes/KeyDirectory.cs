@@ -26,8 +26,8 @@ internal sealed class KeyDirectory(IOptions<VolumeOptions> options, IMountTable 
 
     /// <summary>
     /// Deletes whatever an earlier run left in the directory. Only this daemon writes there, and only
-    /// short-lived files: header copies, their edited copies and new-passphrase key files. A kill -9 or
-    /// a power cut of the daemon alone (tmpfs survives it) can leave them behind, and a key file holds
+    /// short-lived files: header copies, their edited copies and new-passphrase key files. A kill -9 of
+    /// the daemon (tmpfs outlives the process, though not a reboot) can leave them behind, and a key file holds
     /// a passphrase. Called once at start, before any operation can run, so nothing in use is removed.
     /// </summary>
     /// <returns>The names removed.</returns>

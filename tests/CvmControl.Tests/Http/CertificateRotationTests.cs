@@ -161,12 +161,27 @@ public sealed class CertificateRotationTests : IAsyncLifetime
         await _daemon.WaitForLog($"{Key} is empty");
         File.WriteAllText(Key, TestPki.Pkcs8Pem(second));
         await WaitUntilServed(second);
+        // The prober may have been mid-handshake with the old pair; let it make one with the new one.
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (DateTime.UtcNow < deadline && !SeenSecond())
+        {
+            await Task.Delay(20);
+        }
+
         await stop.CancelAsync();
         await prober;
 
         failures.Should().BeEmpty();
         handshakes.Should().BeGreaterThan(0);
         served.Should().BeEquivalentTo(["first", "second"]);
+
+        bool SeenSecond()
+        {
+            lock (served)
+            {
+                return served.Contains("second");
+            }
+        }
     }
 
     [Fact]

@@ -38,7 +38,10 @@ for r in $runs; do
     volumes)
       run volumes 'FullyQualifiedName~CvmControl.Tests.Volumes' '**/Volumes/**/*.cs' ;;
     verification)
-      run verification 'FullyQualifiedName~CvmControl.Tests.Attestation.Verification|FullyQualifiedName~CvmControl.Tests.Cli.VerifyCommandTests' \
+      # The exhaustive byte-flip and random-corruption tests are left out: they are 19 of the folder's
+      # 245 tests but 3/4 of its test time, which made a run take longer than a working session. A
+      # mutant they alone would kill counts as survived, so the score is a lower bound.
+      run verification '(FullyQualifiedName~CvmControl.Tests.Attestation.Verification|FullyQualifiedName~CvmControl.Tests.Cli.VerifyCommandTests)&FullyQualifiedName!~.Every_&FullyQualifiedName!~.Random_corruption&FullyQualifiedName!~.Randomly_corrupted' \
         '**/Attestation/Verification/**/*.cs' ;;
     *) echo "mutation.sh: unknown run $r (volumes, verification)" >&2; exit 2 ;;
   esac

@@ -73,9 +73,8 @@ internal static class ServiceRegistration
             _ => sp.GetRequiredService<GenericSerialDeviceResolver>(),
         });
         services.AddSingleton(sp => new KdfGate(
-            KdfGate.SlotsFor(
-                KdfGate.ReadAvailableBytes() ?? 2L * 1024 * 1024 * 1024,
-                cost.PbkdfMemoryKiB is int kib ? kib * 1024L : KdfGate.DefaultCostBytes),
+            KdfGate.BudgetFor(KdfGate.ReadAvailableBytes() ?? 2L * 1024 * 1024 * 1024),
+            cost.PbkdfMemoryKiB is int kib ? kib * 1024L : KdfGate.DefaultCostBytes,
             sp.GetRequiredService<CvmMetrics>()));
         services.AddSingleton<KeyDirectory>();
         services.AddHostedService<KeyDirectorySweep>();

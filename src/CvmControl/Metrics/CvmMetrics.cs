@@ -53,7 +53,7 @@ internal sealed class CvmMetrics
         _kdfWaiting = meter.CreateUpDownCounter<int>("cvm_control.kdf.gate.waiting", "{step}", "KDF steps waiting for a slot now.");
         _kdfRunning = meter.CreateUpDownCounter<int>("cvm_control.kdf.gate.running", "{step}", "KDF steps holding a slot now.");
         meter.CreateObservableGauge("cvm_control.kdf.gate.slots", () => Volatile.Read(ref _kdfSlots), "{step}",
-            "How many KDF steps may run at once, from the memory available at start.");
+            "How many KDF steps that make a new keyslot (at the configured PBKDF memory) fit at once in the gate's memory budget, three quarters of the memory available at start.");
         _attestations = meter.CreateHistogram("cvm_control.attestation.duration", "s",
             "Attestation evidence requests that reached the provider, by outcome (ok, no_provider, provider_failed).",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = WaitBuckets });

@@ -4,31 +4,51 @@ using CvmControl.Metrics;
 namespace CvmControl.Volumes;
 
 /// <summary>
-/// Bounds how many memory-hard KDF steps (argon2id format, open, add key, kill slot) run at once, from
-/// the memory available at start: each may take up to its PBKDF memory cost (1 GiB by default), so
-/// eight volumes in parallel must not OOM a 2 GiB guest. Cheaper steps run without the gate.
+/// Admits memory-hard KDF steps (argon2id format, open, add key, kill slot) by what each really costs, so
+/// that the ones running together never need more than a budget taken from the memory available at start.
+/// A step that unlocks an existing header costs the largest argon2 memory among its keyslots (read from
+/// the checked header); a step that makes a new keyslot costs the configured <c>--luks-pbkdf-memory</c>,
+/// or 1 GiB, the most cryptsetup's benchmark picks, when none is configured. So two 64 MiB opens run
+/// together in a 2 GiB guest, while eight at cryptsetup's default run one at a time. Steps are admitted in
+/// arrival order, so a costly one is never starved by cheap ones behind it; a step costlier than the whole
+/// budget runs alone. Cheaper steps (mkfs, mount) run without the gate.
 /// </summary>
-internal sealed class KdfGate : IDisposable
+internal sealed class KdfGate
 {
     /// <summary>The most LUKS2 allows by default for one argon2 evaluation.</summary>
     public const long DefaultCostBytes = 1024L * 1024 * 1024;
 
-    private readonly SemaphoreSlim _slots;
-    private readonly CvmMetrics _metrics;
+    /// <summary>At most this many KDF steps run at once, however cheap.</summary>
+    public const int MaxRunning = 8;
 
-    public KdfGate(int slots, CvmMetrics? metrics = null)
+    private readonly Lock _lock = new();
+    private readonly Queue<(long Cost, TaskCompletionSource Admitted)> _queue = new();
+    private readonly CvmMetrics _metrics;
+    private long _inUse;
+    private int _running;
+
+    /// <param name="budgetBytes">Memory the KDF steps running together may take (see <see cref="BudgetFor"/>).</param>
+    /// <param name="newSlotCostBytes">What one new keyslot's KDF takes (the configured PBKDF memory).</param>
+    public KdfGate(long budgetBytes, long newSlotCostBytes = DefaultCostBytes, CvmMetrics? metrics = null)
     {
-        Slots = Math.Max(1, slots);
-        _slots = new SemaphoreSlim(Slots, Slots);
+        BudgetBytes = Math.Max(1, budgetBytes);
+        NewSlotCostBytes = Math.Max(0, newSlotCostBytes);
         _metrics = metrics ?? CvmMetrics.None;
-        _metrics.KdfSlots(Slots);
+        _metrics.KdfSlots(SlotsFor(BudgetBytes, NewSlotCostBytes));
     }
 
-    public int Slots { get; }
+    /// <summary>The memory budget of the steps running together.</summary>
+    public long BudgetBytes { get; }
 
-    /// <summary>How many KDF runs of <paramref name="costBytes"/> fit in three quarters of <paramref name="availableBytes"/> (at least one, at most eight).</summary>
-    public static int SlotsFor(long availableBytes, long costBytes) =>
-        (int)Math.Clamp(availableBytes * 3 / 4 / Math.Max(costBytes, 1), 1, 8);
+    /// <summary>The cost of a step that makes a new keyslot.</summary>
+    public long NewSlotCostBytes { get; }
+
+    /// <summary>Three quarters of <paramref name="availableBytes"/>: the rest is left to the kernel, mkfs and the daemon.</summary>
+    public static long BudgetFor(long availableBytes) => Math.Max(availableBytes, 0) * 3 / 4;
+
+    /// <summary>How many steps of <paramref name="costBytes"/> fit in <paramref name="budgetBytes"/> (at least one, at most <see cref="MaxRunning"/>).</summary>
+    public static int SlotsFor(long budgetBytes, long costBytes) =>
+        (int)Math.Clamp(budgetBytes / Math.Max(costBytes, 1), 1, MaxRunning);
 
     /// <summary>MemAvailable from a meminfo file, in bytes; null when unreadable.</summary>
     public static long? ReadAvailableBytes(string meminfoPath = "/proc/meminfo")
@@ -50,11 +70,13 @@ internal sealed class KdfGate : IDisposable
         return null;
     }
 
-    public async Task<T> RunAsync<T>(Func<Task<T>> step)
+    /// <summary>Runs <paramref name="step"/>, which takes up to <paramref name="costBytes"/>, once the budget has room for it.</summary>
+    public async Task<T> RunAsync<T>(long costBytes, Func<Task<T>> step)
     {
         // Not cancellable on purpose: a step that has begun runs to its end (the child has its own timeout).
+        var cost = Math.Clamp(costBytes, 0, BudgetBytes);
         var waiting = _metrics.KdfWaiting();
-        await _slots.WaitAsync();
+        await Admit(cost);
         _metrics.KdfAcquired(waiting);
         try
         {
@@ -62,16 +84,65 @@ internal sealed class KdfGate : IDisposable
         }
         finally
         {
-            _slots.Release();
+            Release(cost);
             _metrics.KdfReleased();
         }
     }
 
-    public Task RunAsync(Func<Task> step) => RunAsync(async () =>
+    public Task RunAsync(long costBytes, Func<Task> step) => RunAsync(costBytes, async () =>
     {
         await step();
         return true;
     });
 
-    public void Dispose() => _slots.Dispose();
+    /// <summary>Memory held by the steps running now, in bytes.</summary>
+    public long InUseBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _inUse;
+            }
+        }
+    }
+
+    private Task Admit(long cost)
+    {
+        lock (_lock)
+        {
+            if (_queue.Count == 0 && Fits(cost))
+            {
+                Take(cost);
+                return Task.CompletedTask;
+            }
+            var admitted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _queue.Enqueue((cost, admitted));
+            return admitted.Task;
+        }
+    }
+
+    private void Release(long cost)
+    {
+        lock (_lock)
+        {
+            _inUse -= cost;
+            _running--;
+            while (_queue.TryPeek(out var next) && Fits(next.Cost))
+            {
+                _queue.Dequeue();
+                Take(next.Cost);
+                next.Admitted.SetResult();
+            }
+        }
+    }
+
+    // Costs are clamped to the budget, so a step alone always fits.
+    private bool Fits(long cost) => _running == 0 || (_running < MaxRunning && _inUse + cost <= BudgetBytes);
+
+    private void Take(long cost)
+    {
+        _inUse += cost;
+        _running++;
+    }
 }

@@ -28,7 +28,7 @@ internal sealed partial class LuksPassphraseRotator(
         {
             var device = await devices.ResolveAsync(volume.VolumeId, cancellationToken);
             using var header = await headers.CheckAsync(device, cancellationToken);
-            var slot = await kdf.RunAsync(() => cryptsetup.TestPassphraseAsync(header.Path, passphrase, cancellationToken));
+            var slot = await kdf.RunAsync(header.Verdict.KdfMemoryBytes, () => cryptsetup.TestPassphraseAsync(header.Path, passphrase, cancellationToken));
             return slot is null ? PassphraseCheck.DoesNotOpen : PassphraseCheck.Opens;
         }
         catch (ToolFailure failure)
@@ -54,9 +54,11 @@ internal sealed partial class LuksPassphraseRotator(
         using var header = await headers.CheckAsync(device, stopping);
         using var edit = header.Edit();
         step(VolumeStep.LuksAddKey);
-        await kdf.RunAsync(() => cryptsetup.AddKeyAsync(edit.Path, oldPassphrase, newPassphrase, options.Value.Cost, keyDirectory, CancellationToken.None));
+        // Unlocking with the old passphrase costs what the header's slots cost; the new slot, what new slots cost.
+        var cost = Math.Max(header.Verdict.KdfMemoryBytes, kdf.NewSlotCostBytes);
+        await kdf.RunAsync(cost, () => cryptsetup.AddKeyAsync(edit.Path, oldPassphrase, newPassphrase, options.Value.Cost, keyDirectory, CancellationToken.None));
         step(VolumeStep.TestPassphrase);
-        var slot = await kdf.RunAsync(() => cryptsetup.TestPassphraseAsync(edit.Path, newPassphrase, CancellationToken.None));
+        var slot = await kdf.RunAsync(cost, () => cryptsetup.TestPassphraseAsync(edit.Path, newPassphrase, CancellationToken.None));
         if (slot is null)
         {
             return VolumeOutcome.Failure("new passphrase does not open the volume", "luksAddKey succeeded, but a test open of the changed header with the new passphrase failed; nothing was written");
@@ -128,7 +130,7 @@ internal sealed partial class LuksPassphraseRotator(
         step(VolumeStep.CheckHeader);
         using var header = await headers.CheckAsync(device, stopping);
         step(VolumeStep.TestPassphrase);
-        var keep = await kdf.RunAsync(() => cryptsetup.TestPassphraseAsync(header.Path, newPassphrase, CancellationToken.None));
+        var keep = await kdf.RunAsync(header.Verdict.KdfMemoryBytes, () => cryptsetup.TestPassphraseAsync(header.Path, newPassphrase, CancellationToken.None));
         if (keep is null)
         {
             return VolumeOutcome.Failure("new passphrase does not open the volume", "nothing was revoked: the old passphrase's keyslots stay until the new one opens the volume");
@@ -136,7 +138,7 @@ internal sealed partial class LuksPassphraseRotator(
         var victims = new List<int>();
         foreach (var slot in header.Verdict.Keyslots.Where(s => s != keep.Value).Order())
         {
-            if (await kdf.RunAsync(() => cryptsetup.OpensSlotAsync(header.Path, oldPassphrase, slot, CancellationToken.None)))
+            if (await kdf.RunAsync(header.Verdict.KdfMemoryBytes, () => cryptsetup.OpensSlotAsync(header.Path, oldPassphrase, slot, CancellationToken.None)))
             {
                 victims.Add(slot);
             }
@@ -151,7 +153,7 @@ internal sealed partial class LuksPassphraseRotator(
         step(VolumeStep.LuksKillSlot);
         foreach (var slot in victims)
         {
-            await kdf.RunAsync(() => cryptsetup.KillSlotAsync(edit.Path, slot, newPassphrase, CancellationToken.None));
+            await kdf.RunAsync(header.Verdict.KdfMemoryBytes, () => cryptsetup.KillSlotAsync(edit.Path, slot, newPassphrase, CancellationToken.None));
         }
         step(VolumeStep.WriteHeader);
         await writeBack.CommitAsync(header, edit, CancellationToken.None);

@@ -142,7 +142,7 @@ internal sealed partial class LuksVolumePipeline(
             stopping.ThrowIfCancellationRequested();
             LogFormatting(logger, volume.DmName, device);
             step(VolumeStep.LuksFormat);
-            await kdf.RunAsync(() => _metrics.TimeStepAsync(VolumeSteps.LuksFormat, volume.DmName, () => cryptsetup.FormatAsync(device, passphrase, cost, stopping)));
+            await kdf.RunAsync(kdf.NewSlotCostBytes, () => _metrics.TimeStepAsync(VolumeSteps.LuksFormat, volume.DmName, () => cryptsetup.FormatAsync(device, passphrase, cost, stopping)));
             try
             {
                 await cryptsetup.ImportTokenAsync(device, MarkerToken(), CancellationToken.None);
@@ -163,7 +163,7 @@ internal sealed partial class LuksVolumePipeline(
             LogExisting(logger, volume.DmName, header.Verdict.HasMarker ? "initialised by cvm-control" : "not marked by cvm-control");
         }
         step(VolumeStep.LuksOpen);
-        var slot = await kdf.RunAsync(() => _metrics.TimeStepAsync(VolumeSteps.Open, volume.DmName, () => cryptsetup.OpenAsync(device, header.Path, volume.DmName, passphrase, stopping)));
+        var slot = await kdf.RunAsync(header.Verdict.KdfMemoryBytes, () => _metrics.TimeStepAsync(VolumeSteps.Open, volume.DmName, () => cryptsetup.OpenAsync(device, header.Path, volume.DmName, passphrase, stopping)));
         LogOpened(logger, volume.DmName, slot);
 
         // 6. Drop every other keyslot of a pre-existing volume, best effort, on the checked header.
@@ -243,7 +243,7 @@ internal sealed partial class LuksVolumePipeline(
             {
                 try
                 {
-                    await kdf.RunAsync(() => cryptsetup.KillSlotAsync(edit.Path, slot, passphrase, CancellationToken.None));
+                    await kdf.RunAsync(header.Verdict.KdfMemoryBytes, () => cryptsetup.KillSlotAsync(edit.Path, slot, passphrase, CancellationToken.None));
                     removed.Add(slot);
                     changed = true;
                 }

@@ -20,6 +20,7 @@ internal sealed class FakeDiskWorld : IProcessRunner
     private readonly Dictionary<string, byte[]> _lastImage = [];
     private readonly Dictionary<string, byte[]> _lastState = [];
     private int _concurrentKdf;
+    private long _kdfMemoryInUse;
     private uint _nextDisk;
 
     public FakeDiskWorld(string devRoot, FakeMountTable mounts, FakeBlockDevices blocks)
@@ -66,6 +67,13 @@ internal sealed class FakeDiskWorld : IProcessRunner
 
         public string Uuid => Header.Uuid;
 
+        /// <summary>The argon2 memory of the header's keyslots, in KiB.</summary>
+        public int KdfMemoryKiB
+        {
+            get => Header.KdfMemoryKiB;
+            set => Header.KdfMemoryKiB = value;
+        }
+
         public string? FileSystem { get; set; }
 
         public int FsckExit { get; set; }
@@ -88,6 +96,9 @@ internal sealed class FakeDiskWorld : IProcessRunner
     public int KdfRuns { get; private set; }
 
     public int MaxConcurrentKdf { get; private set; }
+
+    /// <summary>The most argon2 memory the KDF runs running together needed at any moment, in bytes.</summary>
+    public long MaxKdfMemoryInUse { get; private set; }
 
     /// <summary>Times a device's header area changed by a write the fake did not make: the daemon's own write-back.</summary>
     public int DeviceWrites { get; private set; }
@@ -168,12 +179,15 @@ internal sealed class FakeDiskWorld : IProcessRunner
             return overridden;
         }
         var isKdf = spec.Executable == "cryptsetup" && spec.Arguments[0] is "luksFormat" or "open" or "luksKillSlot" or "luksAddKey";
+        var kdfMemory = isKdf ? KdfMemoryOf(spec) : 0;
         if (isKdf)
         {
             lock (_gate)
             {
                 _concurrentKdf++;
                 MaxConcurrentKdf = Math.Max(MaxConcurrentKdf, _concurrentKdf);
+                _kdfMemoryInUse += kdfMemory;
+                MaxKdfMemoryInUse = Math.Max(MaxKdfMemoryInUse, _kdfMemoryInUse);
             }
             await Task.Delay(KdfDelay, CancellationToken.None);
         }
@@ -191,9 +205,35 @@ internal sealed class FakeDiskWorld : IProcessRunner
                 lock (_gate)
                 {
                     _concurrentKdf--;
+                    _kdfMemoryInUse -= kdfMemory;
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// What one KDF step needs, as real cryptsetup would: unlocking needs the header's argon2 memory, and a
+    /// new keyslot needs <c>--pbkdf-memory</c>, or 1 GiB when it is not given.
+    /// </summary>
+    private static long KdfMemoryOf(ProcessSpec spec)
+    {
+        var a = spec.Arguments;
+        long unlock = 0;
+        foreach (var path in a.Where(p => p.StartsWith('/') && File.Exists(p)))
+        {
+            if (FakeLuksImage.Decode(ReadArea(path)) is { } header)
+            {
+                unlock = header.KdfMemoryKiB * 1024L;
+                break;
+            }
+        }
+        if (a[0] is not ("luksFormat" or "luksAddKey"))
+        {
+            return unlock;
+        }
+        var memory = a.ToList().IndexOf("--pbkdf-memory");
+        var created = memory < 0 ? 1024L * 1024 * 1024 : long.Parse(a[memory + 1], CultureInfo.InvariantCulture) * 1024;
+        return Math.Max(unlock, created);
     }
 
     private static ProcessResult Result(int exit, string stdout = "", string stderr = "") => new(exit, stdout, stderr, TimeSpan.Zero);
@@ -261,7 +301,13 @@ internal sealed class FakeDiskWorld : IProcessRunner
                     disk.IsLuks = true;
                     disk.Signature = null;
                     disk.FileSystem = null;
-                    disk.Header.CopyFrom(new FakeLuksImage.State { Slots = { [0] = stdin } });
+                    var memory = a.ToList().IndexOf("--pbkdf-memory");
+                    disk.Header.CopyFrom(new FakeLuksImage.State
+                    {
+                        Slots = { [0] = stdin },
+                        // Without --pbkdf-memory, cryptsetup's benchmark picks up to 1 GiB: the most it may.
+                        KdfMemoryKiB = memory < 0 ? 1024 * 1024 : int.Parse(a[memory + 1], CultureInfo.InvariantCulture),
+                    });
                     KdfRuns++;
                     Store(disk);
                     return Result(0);
@@ -456,7 +502,7 @@ internal sealed class FakeDiskWorld : IProcessRunner
         var slots = string.Join(',', header.Slots.Keys.Select(k =>
             $"\"{k}\":{{\"type\":\"luks2\",\"key_size\":64,\"af\":{{\"type\":\"luks1\",\"stripes\":4000,\"hash\":\"sha256\"}}," +
             $"\"area\":{{\"type\":\"raw\",\"offset\":\"{FakeLuksImage.KeyslotsStart + (k * FakeLuksImage.SlotAreaSize)}\",\"size\":\"{FakeLuksImage.SlotAreaSize}\",\"encryption\":\"aes-xts-plain64\",\"key_size\":64}}," +
-            $"\"kdf\":{{\"type\":\"argon2id\",\"time\":4,\"memory\":32768,\"cpus\":2,\"salt\":\"c2FsdA==\"}}" +
+            $"\"kdf\":{{\"type\":\"argon2id\",\"time\":4,\"memory\":{header.KdfMemoryKiB},\"cpus\":2,\"salt\":\"c2FsdA==\"}}" +
             (header.Preferred == k ? ",\"priority\":2" : "") + "}"));
         var bound = string.Join(',', header.Slots.Keys.Select(k => $"\"{k}\""));
         var tokens = header.Marker ? "\"0\":{\"type\":\"cvm-control\",\"keyslots\":[],\"version\":1}" : "";

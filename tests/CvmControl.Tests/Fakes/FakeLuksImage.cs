@@ -39,6 +39,9 @@ internal static class FakeLuksImage
 
         public bool Marker { get; set; }
 
+        /// <summary>The argon2 memory of every keyslot, in KiB, as the JSON metadata gives it.</summary>
+        public int KdfMemoryKiB { get; set; } = 32768;
+
         public string Uuid { get; set; } = Guid.NewGuid().ToString("D");
 
         public ulong Sequence { get; set; } = 1;
@@ -53,6 +56,7 @@ internal static class FakeLuksImage
             Preferred = other.Preferred;
             SegmentCipher = other.SegmentCipher;
             Marker = other.Marker;
+            KdfMemoryKiB = other.KdfMemoryKiB;
             Uuid = other.Uuid;
             Sequence = other.Sequence;
         }
@@ -142,6 +146,7 @@ internal static class FakeLuksImage
             }
             writer.WriteString("cipher", state.SegmentCipher);
             writer.WriteBoolean("marker", state.Marker);
+            writer.WriteNumber("memory", state.KdfMemoryKiB);
             writer.WriteEndObject();
         }
         return buffer.ToArray();
@@ -157,6 +162,7 @@ internal static class FakeLuksImage
             Preferred = root.TryGetProperty("preferred", out var preferred) ? preferred.GetInt32() : null,
             SegmentCipher = root.GetProperty("cipher").GetString()!,
             Marker = root.GetProperty("marker").GetBoolean(),
+            KdfMemoryKiB = root.GetProperty("memory").GetInt32(),
         };
         foreach (var slot in root.GetProperty("slots").EnumerateArray())
         {

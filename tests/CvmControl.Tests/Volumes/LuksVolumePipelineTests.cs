@@ -1,6 +1,7 @@
 using CvmControl.OS;
 using CvmControl.Tests.Fakes;
 using CvmControl.Tests.Metrics;
+using CvmControl.Tools;
 using CvmControl.Volumes;
 using CvmControl.Volumes.Luks;
 
@@ -488,11 +489,16 @@ public sealed class LuksVolumePipelineTests : IDisposable
         _h.World.Argvs("cryptsetup").Should().NotContain(a => a[0] == "luksFormat");
     }
 
+    private const long MiB = 1024L * 1024;
+
+    /// <summary>A 2 GiB guest: three quarters of its available memory is the KDF budget.</summary>
+    private static readonly long TwoGiBGuestBudget = KdfGate.BudgetFor(2048 * MiB);
+
     [Fact]
-    public async Task Kdf_steps_of_many_volumes_never_exceed_the_memory_gate()
+    public async Task Eight_new_volumes_at_cryptsetups_default_cost_in_a_2_GiB_guest_all_succeed_one_KDF_at_a_time()
     {
-        using var h = new PipelineHarness(kdfSlots: 2);
-        h.World.KdfDelay = TimeSpan.FromMilliseconds(40);
+        using var h = new PipelineHarness(TwoGiBGuestBudget, LuksCost.Default);
+        h.World.KdfDelay = TimeSpan.FromMilliseconds(20);
         var targets = Enumerable.Range(0, 8).Select(i =>
         {
             h.Attach($"vol-0{i}", $"nvme{i}n1");
@@ -502,7 +508,48 @@ public sealed class LuksVolumePipelineTests : IDisposable
         var outcomes = await Task.WhenAll(targets.Select(t => Task.Run(() => h.Pipeline.BootstrapAsync(t, Pass, CancellationToken.None))));
 
         outcomes.Should().OnlyContain(o => o.Ok);
+        // Each format and each open of a 1 GiB keyslot needs 1 GiB; two would not fit in 1.5 GiB.
+        h.World.MaxKdfMemoryInUse.Should().Be(1024 * MiB);
+        h.World.MaxConcurrentKdf.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task New_volumes_at_a_configured_64_MiB_cost_format_and_open_together()
+    {
+        using var h = new PipelineHarness(TwoGiBGuestBudget, new LuksCost(65536, 500));
+        h.World.KdfDelay = TimeSpan.FromMilliseconds(100);
+        h.Attach("vol-0a", "nvme1n1");
+        h.Attach("vol-0b", "nvme2n1");
+
+        var outcomes = await Task.WhenAll(new[] { h.Target("a", "vol-0a"), h.Target("b", "vol-0b") }
+            .Select(t => Task.Run(() => h.Pipeline.BootstrapAsync(t, Pass, CancellationToken.None))));
+
+        outcomes.Should().OnlyContain(o => o.Ok);
         h.World.MaxConcurrentKdf.Should().Be(2);
+        h.World.MaxKdfMemoryInUse.Should().Be(128 * MiB);
+    }
+
+    [Fact]
+    public async Task One_volume_with_a_1_GiB_keyslot_beside_seven_cheap_ones_never_takes_the_guest_past_the_budget()
+    {
+        using var h = new PipelineHarness(TwoGiBGuestBudget, new LuksCost(65536, 500));
+        h.World.KdfDelay = TimeSpan.FromMilliseconds(40);
+        var targets = Enumerable.Range(0, 8).Select(i =>
+        {
+            var disk = h.Attach($"vol-0{i}", $"nvme{i}n1");
+            disk.IsLuks = true;
+            disk.Slots[0] = Pass.Value;
+            disk.FileSystem = "ext4";
+            // The costly one, in the middle: the header the host left says 1 GiB, which is what opening it takes.
+            disk.KdfMemoryKiB = i == 3 ? 1024 * 1024 : 32 * 1024;
+            return h.Target($"v{i}", $"vol-0{i}");
+        }).ToList();
+
+        var outcomes = await Task.WhenAll(targets.Select(t => Task.Run(() => h.Pipeline.BootstrapAsync(t, Pass, CancellationToken.None))));
+
+        outcomes.Should().OnlyContain(o => o.Ok);
+        h.World.MaxKdfMemoryInUse.Should().BeGreaterThanOrEqualTo(1024 * MiB).And.BeLessThanOrEqualTo(TwoGiBGuestBudget);
+        h.World.MaxConcurrentKdf.Should().BeGreaterThan(1, "the cheap opens need not wait for one another");
     }
 
     /// <summary>

@@ -13,17 +13,20 @@ namespace CvmControl.Tests.Volumes;
 /// <summary>The real pipeline and rotator over the simulated disk world and a fake /dev tree.</summary>
 internal sealed class PipelineHarness : IDisposable
 {
-    public PipelineHarness(int kdfSlots = 4, CvmMetrics? metrics = null)
+    /// <param name="kdfBudgetBytes">The KDF gate's memory budget.</param>
+    /// <param name="cost">The configured cost of new keyslots (default: 32 MiB argon2, 100 ms).</param>
+    public PipelineHarness(long kdfBudgetBytes = 4L * 1024 * 1024 * 1024, LuksCost? cost = null, CvmMetrics? metrics = null)
     {
+        cost ??= new LuksCost(32768, 100);
         Root = new TempDir();
         Mounts = new FakeMountTable();
         Blocks = new FakeBlockDevices();
         World = new FakeDiskWorld(Root.Combine("dev"), Mounts, Blocks);
-        Kdf = new KdfGate(kdfSlots, metrics);
+        Kdf = new KdfGate(kdfBudgetBytes, cost.PbkdfMemoryKiB is int kib ? kib * 1024L : KdfGate.DefaultCostBytes, metrics);
         Sysfs = new FakeSysfs(Root.Path, Mounts);
         Sysfs.Options.Timeout = TimeSpan.FromMilliseconds(300);
         var deviceOptions = Options.Create(Sysfs.Options);
-        var volumeOptions = Options.Create(new VolumeOptions { Cost = new LuksCost(32768, 100), KeyDirectory = Root.Combine("run", "keys") });
+        var volumeOptions = Options.Create(new VolumeOptions { Cost = cost, KeyDirectory = Root.Combine("run", "keys") });
         Resolver = new AwsNvmeDeviceResolver(Sysfs.View(), deviceOptions, TimeProvider.System, NullLogger<AwsNvmeDeviceResolver>.Instance);
         var cryptsetup = new Cryptsetup(World);
         var keys = new KeyDirectory(volumeOptions, Mounts);
@@ -66,7 +69,6 @@ internal sealed class PipelineHarness : IDisposable
 
     public void Dispose()
     {
-        Kdf.Dispose();
         Root.Dispose();
     }
 }

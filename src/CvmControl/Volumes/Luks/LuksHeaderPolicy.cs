@@ -36,7 +36,15 @@ internal static class LuksHeaderPolicy
     /// header's UUID (as text, the way cryptsetup names the mapping after it), and the size of one header
     /// copy (binary header and JSON area); the keyslot area starts after two of them.
     /// </summary>
-    public sealed record Verdict(IReadOnlyList<int> Keyslots, bool HasMarker, string Uuid, long HeaderSize);
+    public sealed record Verdict(IReadOnlyList<int> Keyslots, bool HasMarker, string Uuid, long HeaderSize)
+    {
+        /// <summary>
+        /// The most memory one KDF run on this header can take: the largest argon2 <c>memory</c> of its
+        /// keyslots, in bytes (pbkdf2 slots need next to none). cryptsetup tries slots one after another,
+        /// so this bounds any unlock of the header; the KDF gate admits the run by it.
+        /// </summary>
+        public long KdfMemoryBytes { get; init; }
+    }
 
     /// <summary>Checks the binary header (magic, version, size, UUID) and the JSON metadata.</summary>
     /// <exception cref="HeaderRejected">The header is not acceptable; the message names the field.</exception>
@@ -76,11 +84,11 @@ internal static class LuksHeaderPolicy
         {
             var root = Object(document.RootElement, "metadata", required: ["keyslots", "tokens", "segments", "digests", "config"], optional: []);
             var layout = CheckConfig(root["config"], (long)headerSize);
-            var keyslots = CheckKeyslots(root["keyslots"], layout);
+            var keyslots = CheckKeyslots(root["keyslots"], layout, out var kdfMemory);
             var hasMarker = CheckTokens(root["tokens"]);
             CheckSegments(root["segments"], layout);
             CheckDigests(root["digests"], keyslots);
-            return new Verdict([.. keyslots.Order()], hasMarker, uuid, (long)headerSize);
+            return new Verdict([.. keyslots.Order()], hasMarker, uuid, (long)headerSize) { KdfMemoryBytes = kdfMemory };
         }
     }
 
@@ -124,9 +132,10 @@ internal static class LuksHeaderPolicy
         return new Layout(2 * headerSize, (2 * headerSize) + keyslotsSize);
     }
 
-    private static List<int> CheckKeyslots(JsonElement element, Layout layout)
+    private static List<int> CheckKeyslots(JsonElement element, Layout layout, out long kdfMemoryBytes)
     {
         var slots = new List<int>();
+        kdfMemoryBytes = 0;
         foreach (var (id, value) in Members(element, "keyslots"))
         {
             var path = $"keyslots.{id}";
@@ -152,12 +161,13 @@ internal static class LuksHeaderPolicy
             Exact(area["encryption"], $"{path}.area.encryption", LuksParameters.Cipher);
             Number(area["key_size"], $"{path}.area.key_size", LuksParameters.KeyBytes, LuksParameters.KeyBytes);
 
-            CheckKdf(slot["kdf"], $"{path}.kdf");
+            kdfMemoryBytes = Math.Max(kdfMemoryBytes, CheckKdf(slot["kdf"], $"{path}.kdf"));
         }
         return slots;
     }
 
-    private static void CheckKdf(JsonElement element, string path)
+    /// <summary>Checks one keyslot's KDF; returns the memory one run of it takes, in bytes.</summary>
+    private static long CheckKdf(JsonElement element, string path)
     {
         var type = element.ValueKind == JsonValueKind.Object && element.TryGetProperty("type", out var t) ? t.ToString() : null;
         switch (type)
@@ -167,10 +177,10 @@ internal static class LuksHeaderPolicy
                     var kdf = Object(element, path, required: ["type", "time", "memory", "cpus", "salt"], optional: []);
                     // Bounds: strong enough to matter, small enough that a forged slot cannot stall or OOM the guest.
                     Number(kdf["time"], $"{path}.time", 1, 1000);
-                    Number(kdf["memory"], $"{path}.memory", 32, 4 * 1024 * 1024);
+                    var memoryKiB = Number(kdf["memory"], $"{path}.memory", 32, 4 * 1024 * 1024);
                     Number(kdf["cpus"], $"{path}.cpus", 1, 64);
                     String(kdf["salt"], $"{path}.salt");
-                    break;
+                    return memoryKiB * 1024;
                 }
             case "pbkdf2":
                 {
@@ -178,7 +188,7 @@ internal static class LuksHeaderPolicy
                     OneOf(kdf["hash"], $"{path}.hash", StrongHashes);
                     Number(kdf["iterations"], $"{path}.iterations", 1000, 100_000_000);
                     String(kdf["salt"], $"{path}.salt");
-                    break;
+                    return 0;
                 }
             default:
                 throw new HeaderRejected($"{path}.type is {Show(type)}; only argon2id or pbkdf2 (sha256 or stronger) are allowed");

@@ -58,7 +58,7 @@ internal sealed class MappingProof(IBlockDevices blocks, HeaderGuard headers, Cr
             {
                 throw new VolumeOperationException(NotThisVolume, $"{mapper} has the device-mapper UUID \"{dm.Uuid}\", but the LUKS2 header of {device} gives \"{expected}\"");
             }
-            var slot = await kdf.RunAsync(() => cryptsetup.TestPassphraseAsync(header.Path, passphrase, cancellationToken));
+            var slot = await kdf.RunAsync(header.Verdict.KdfMemoryBytes, () => cryptsetup.TestPassphraseAsync(header.Path, passphrase, cancellationToken));
             if (slot is null)
             {
                 throw new VolumeOperationException(WrongPassphrase, $"{mapper} is already open, and the passphrase opens no keyslot of the LUKS2 header of {device}");

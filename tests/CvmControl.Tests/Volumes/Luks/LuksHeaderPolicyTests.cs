@@ -45,6 +45,31 @@ public sealed class LuksHeaderPolicyTests
         verdict.HasMarker.Should().BeTrue();
         verdict.Uuid.Should().Be(HeaderUuid);
         verdict.HeaderSize.Should().Be(16384);
+        verdict.KdfMemoryBytes.Should().Be(32 * 1024 * 1024, "its one argon2id slot has memory 32768 KiB");
+    }
+
+    [Fact]
+    public void The_kdf_memory_an_unlock_takes_is_the_largest_argon2_memory_among_the_keyslots()
+    {
+        var json = Forged(r =>
+        {
+            var costly = r["keyslots"]!["0"]!.DeepClone();
+            costly["kdf"]!["memory"] = 1048576;
+            r["keyslots"]!["2"] = costly;
+            var pbkdf2 = r["keyslots"]!["0"]!.DeepClone();
+            pbkdf2["kdf"] = JsonNode.Parse("""{"type":"pbkdf2","hash":"sha256","iterations":100000,"salt":"AA=="}""");
+            r["keyslots"]!["5"] = pbkdf2;
+            r["digests"]!["0"]!["keyslots"] = JsonNode.Parse("[\"0\",\"2\",\"5\"]");
+        });
+
+        LuksHeaderPolicy.Check(Luks2, json).KdfMemoryBytes.Should().Be(1024L * 1024 * 1024);
+    }
+
+    [Fact]
+    public void Pbkdf2_keyslots_alone_take_no_kdf_memory()
+    {
+        LuksHeaderPolicy.Check(Luks2, Forged(r => r["keyslots"]!["0"]!["kdf"] = JsonNode.Parse("""{"type":"pbkdf2","hash":"sha256","iterations":100000,"salt":"AA=="}""")))
+            .KdfMemoryBytes.Should().Be(0);
     }
 
     [Theory]

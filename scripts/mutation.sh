@@ -16,6 +16,14 @@ runs=${*:-volumes verification}
 nice_level=${NICE:-10}
 concurrency=${CONCURRENCY:-1}
 
+# With the kernel's autogroup scheduling (sched_autogroup_enabled=1, Debian's default), nice only ranks
+# processes within one session: a run at nice 19 still took half of the 2 cores from a QEMU guest in
+# another session. So the run gets a session of its own, and that session's autogroup gets the nice level.
+if [ -z "${CVM_MUTATION_SESSION:-}" ]; then
+  exec env CVM_MUTATION_SESSION=1 setsid --wait "$0" "$@"
+fi
+echo "$nice_level" > /proc/self/autogroup 2> /dev/null || true
+
 dotnet tool restore > /dev/null
 
 run() { # name, test-case filter, mutate globs...

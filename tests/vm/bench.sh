@@ -22,7 +22,7 @@ run() { # NAME SCRIPT TIMEOUT DISKS...
   local disk serial
   for spec in "$@"; do
     disk=${spec%%:*}
-    vm_disk "$disk" 128M > /dev/null
+    vm_disk "$disk" "${BENCH_DISK_SIZE:-128M}" > /dev/null
   done
   cp "$here/cvm-guest.sh" "$CVM_BIN" "$VM_WORKDIR/"
   echo 'CVM_BIN=/work/cvm-control' > "$VM_WORKDIR/cvm-env.sh"
@@ -33,5 +33,5 @@ run() { # NAME SCRIPT TIMEOUT DISKS...
 }
 
 benches=${CVM_BENCH:-ratio eight}
-[[ " $benches " == *" ratio "* ]] && run cvm-bench-ratio bench-ratio.sh 900 $(for i in 1 2 3 4 5 6 7 8; do echo "b$i:vol00000b0$i"; done)
+[[ " $benches " == *" ratio "* ]] && BENCH_DISK_SIZE=512M run cvm-bench-ratio bench-ratio.sh 1500 $(for i in 1 2 3 4 5 6 7 8 9 a b c; do echo "b$i:vol00000b0$i"; done)
 [[ " $benches " == *" eight "* ]] && VM_MEM=2048 run cvm-bench-eight bench-eight.sh 1800 $(for i in 1 2 3 4 5 6 7 8; do echo "e$i:vol00000e0$i"; done)

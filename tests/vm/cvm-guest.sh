@@ -73,13 +73,16 @@ PY
 cvm_start() {
   DAEMON_N=$((DAEMON_N + 1))
   local i poller
+  # The new keyslots' cost: cheap by default; CVM_PBKDF_MEMORY=default passes no cost flags at all.
+  local cost=(--luks-pbkdf-memory "${CVM_PBKDF_MEMORY:-32768}" --luks-iter-time "${CVM_ITER_TIME:-100}")
+  [ "${CVM_PBKDF_MEMORY:-}" = default ] && cost=()
   rm -f /tmp/first200.go /tmp/first200.ms /tmp/first200.ready
   python3 /tmp/first200.py /tmp/first200.go /tmp/first200.ms /tmp/first200.ready &
   poller=$!
   for i in $(seq 1 600); do [ -e /tmp/first200.ready ] && break; sleep 0.05; done
   echo "$EPOCHREALTIME" > /tmp/first200.go.tmp && mv /tmp/first200.go.tmp /tmp/first200.go
   setsid env PATH="/work/bin:$PATH" "$CVM_BIN" --address "$CVM_ADDRESS" --port 9443 --run-dir "$CVM_RUN_DIR" \
-    --luks-pbkdf-memory 32768 --luks-iter-time "${CVM_ITER_TIME:-100}" --device-timeout 20s --log-format json "$@" \
+    "${cost[@]}" --device-timeout 20s --log-format json "$@" \
     > "/work/daemon.$DAEMON_N.log" 2>&1 < /dev/null &
   CVM_PID=$!
   while kill -0 "$poller" 2> /dev/null && kill -0 "$CVM_PID" 2> /dev/null; do sleep 0.1; done

@@ -20,7 +20,7 @@ concurrency=${CONCURRENCY:-1}
 # processes within one session: a run at nice 19 still took half of the 2 cores from a QEMU guest in
 # another session. So the run gets a session of its own, and that session's autogroup gets the nice level.
 if [ -z "${CVM_MUTATION_SESSION:-}" ]; then
-  exec env CVM_MUTATION_SESSION=1 setsid --wait "$0" "$@"
+  exec env CVM_MUTATION_SESSION=1 setsid --wait "$repo/scripts/mutation.sh" "$@"
 fi
 echo "$nice_level" > /proc/self/autogroup 2> /dev/null || true
 

@@ -79,6 +79,7 @@ internal sealed partial class LuksVolumePipeline(
         stopping.ThrowIfCancellationRequested();
         step(VolumeStep.Device);
         var device = await devices.ResolveAsync(volume.VolumeId, stopping);
+        var formatted = false;
         if (File.Exists(mapper))
         {
             step(VolumeStep.VerifyMapping);
@@ -87,12 +88,13 @@ internal sealed partial class LuksVolumePipeline(
         }
         else
         {
-            await SetUpLuksAsync(volume, device, passphrase, warnings, step, stopping);
+            formatted = await SetUpLuksAsync(volume, device, passphrase, warnings, step, stopping);
         }
 
-        // 7. Filesystem: make one on a blank mapping, check and grow ext4, refuse anything else.
+        // 7. Filesystem: make one on a blank mapping, check and grow ext4, refuse anything else. A mapping
+        //    this run has just formatted needs no probe: its volume key is new, so it reads as noise.
         stopping.ThrowIfCancellationRequested();
-        var type = await blkid.ProbeTypeAsync(mapper, stopping);
+        var type = formatted ? null : await blkid.ProbeTypeAsync(mapper, stopping);
         switch (type)
         {
             case null:
@@ -123,17 +125,31 @@ internal sealed partial class LuksVolumePipeline(
         LogMounted(logger, volume.DmName, volume.MountPoint);
     }
 
-    private async Task SetUpLuksAsync(VolumeTarget volume, string device, Passphrase passphrase, List<string> warnings, Action<string> step, CancellationToken stopping)
+    /// <summary>Steps 4 to 6; returns whether this run formatted the device.</summary>
+    private async Task<bool> SetUpLuksAsync(VolumeTarget volume, string device, Passphrase passphrase, List<string> warnings, Action<string> step, CancellationToken stopping)
     {
         var cost = volumeOptions.Value.Cost;
 
         // 4. Format only a device that is provably blank: luksFormat from a daemon never asks, and a disk
         //    restored from a snapshot or with a wiped header holds data that must never be destroyed.
-        var wasLuks = await cryptsetup.IsLuksAsync(device, stopping);
+        //    The three reads are independent, so they run together; for a LUKS device the last two are
+        //    not needed, but they are awaited all the same, so nothing outlives the step.
+        var isLuks = cryptsetup.IsLuksAsync(device, stopping);
+        var probed = blkid.ProbeAnySignatureAsync(device, stopping);
+        var read = Task.Run(() => blank.FindData(device), stopping);
+        try
+        {
+            await Task.WhenAll(isLuks, probed, read);
+        }
+        catch (Exception)
+        {
+            // Reported below by the await of the read whose answer is used; the others' are moot.
+        }
+        var wasLuks = await isLuks;
         if (!wasLuks)
         {
-            var signature = await blkid.ProbeAnySignatureAsync(device, stopping);
-            var data = signature is null ? blank.FindData(device) : $"blkid found: {signature}";
+            var signature = await probed;
+            var data = signature is null ? await read : $"blkid found: {signature}";
             if (data is not null)
             {
                 LogRefusedFormat(logger, volume.DmName, device, data);
@@ -172,6 +188,7 @@ internal sealed partial class LuksVolumePipeline(
             step(VolumeStep.LuksKillSlot);
             await RemoveOtherKeyslotsAsync(volume, header, slot, passphrase, warnings);
         }
+        return !wasLuks;
     }
 
     public const string NotBlank = "device is not blank; refusing to format";

@@ -172,6 +172,8 @@ internal sealed class FakeDiskWorld : IProcessRunner
 
     public async Task<ProcessResult> RunAsync(ProcessSpec spec, CancellationToken cancellationToken = default)
     {
+        // A real child runs apart from its caller, which goes on until it awaits the exit.
+        await Task.Yield();
         var stdin = Encoding.UTF8.GetString(spec.StandardInput.Span);
         Calls.Enqueue((spec, stdin));
         if (Override?.Invoke(spec) is { } overridden)

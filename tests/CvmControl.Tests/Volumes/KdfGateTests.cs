@@ -68,6 +68,19 @@ public sealed class KdfGateTests : IDisposable
                 return [.. Started.Order()];
             }
         }
+
+        /// <summary>Steps admitted by a release start on the thread pool: wait (bounded) until <paramref name="count"/> have.</summary>
+        public async Task<int[]> StartedOnceThereAre(int count)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (StartedNow().Length < count && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(5);
+            }
+            // A moment more, so that a step admitted wrongly would show too.
+            await Task.Delay(50);
+            return StartedNow();
+        }
     }
 
     [Fact]
@@ -85,7 +98,7 @@ public sealed class KdfGateTests : IDisposable
         gate.InUseBytes.Should().Be(GiB + (128 * MiB));
         await steps.Finish(0);
         // 64 MiB more room lets the 448 MiB step in: the budget is then exactly full.
-        steps.StartedNow().Should().Equal(0, 1, 2, 3);
+        (await steps.StartedOnceThereAre(4)).Should().Equal(0, 1, 2, 3);
         gate.InUseBytes.Should().Be(1536 * MiB);
     }
 
@@ -101,7 +114,7 @@ public sealed class KdfGateTests : IDisposable
 
         steps.StartedNow().Should().Equal(0);
         await steps.Finish(0);
-        steps.StartedNow().Should().Equal(0, 1, 2);
+        (await steps.StartedOnceThereAre(3)).Should().Equal(0, 1, 2);
         gate.InUseBytes.Should().Be(GiB + (32 * MiB));
     }
 
@@ -117,10 +130,10 @@ public sealed class KdfGateTests : IDisposable
 
         steps.StartedNow().Should().Equal(0);
         await steps.Finish(0);
-        steps.StartedNow().Should().Equal(0, 1);
+        (await steps.StartedOnceThereAre(2)).Should().Equal(0, 1);
         gate.InUseBytes.Should().Be(GiB, "it is counted as the whole budget");
         await steps.Finish(1);
-        steps.StartedNow().Should().Equal(0, 1, 2);
+        (await steps.StartedOnceThereAre(3)).Should().Equal(0, 1, 2);
         await steps.Finish(2);
         gate.InUseBytes.Should().Be(0);
     }
@@ -136,9 +149,9 @@ public sealed class KdfGateTests : IDisposable
             steps.Start(MiB);
         }
 
-        steps.StartedNow().Should().HaveCount(KdfGate.MaxRunning);
+        (await steps.StartedOnceThereAre(KdfGate.MaxRunning)).Should().HaveCount(KdfGate.MaxRunning);
         await steps.Finish(0);
-        steps.StartedNow().Should().HaveCount(KdfGate.MaxRunning + 1);
+        (await steps.StartedOnceThereAre(KdfGate.MaxRunning + 1)).Should().HaveCount(KdfGate.MaxRunning + 1);
     }
 
     [Fact]

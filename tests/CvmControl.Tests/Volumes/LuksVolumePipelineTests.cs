@@ -50,6 +50,52 @@ public sealed class LuksVolumePipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task The_LUKS_check_the_signature_probe_and_the_blank_read_run_at_the_same_time()
+    {
+        var disk = _h.Attach("vol-0aaa111", "nvme1n1");
+        using var probed = new ManualResetEventSlim();
+        var isLuksSawTheProbe = false;
+        _h.World.Override = spec =>
+        {
+            if (spec.Executable == "blkid" && spec.Arguments.Contains(disk.Path))
+            {
+                probed.Set();
+            }
+            else if (spec.Executable == "cryptsetup" && spec.Arguments[0] == "isLuks")
+            {
+                // Done one after the other, the probe could not start while isLuks is still running.
+                isLuksSawTheProbe = probed.Wait(TimeSpan.FromSeconds(10));
+            }
+            return null;
+        };
+
+        (await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None)).Ok.Should().BeTrue();
+
+        isLuksSawTheProbe.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task A_mapping_this_run_formatted_is_made_ext4_without_probing_it_first()
+    {
+        _h.Attach("vol-0aaa111", "nvme1n1");
+
+        (await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None)).Ok.Should().BeTrue();
+
+        _h.World.Argvs("blkid").Should().NotContain(a => a.Contains(_h.Mapper("data")));
+        _h.World.Argvs("mkfs.ext4").Should().ContainSingle(a => a.Contains(_h.Mapper("data")));
+    }
+
+    [Fact]
+    public async Task A_mapping_opened_from_an_existing_header_is_probed_before_anything_is_made_on_it()
+    {
+        ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value });
+
+        (await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None)).Ok.Should().BeTrue();
+
+        _h.World.Argvs("blkid").Should().Contain(a => a.Contains(_h.Mapper("data")));
+    }
+
+    [Fact]
     public async Task A_blank_device_reports_its_steps_in_order()
     {
         _h.Attach("vol-0aaa111", "nvme1n1");

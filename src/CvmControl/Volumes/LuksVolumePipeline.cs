@@ -132,24 +132,17 @@ internal sealed partial class LuksVolumePipeline(
 
         // 4. Format only a device that is provably blank: luksFormat from a daemon never asks, and a disk
         //    restored from a snapshot or with a wiped header holds data that must never be destroyed.
-        //    The three reads are independent, so they run together; for a LUKS device the last two are
-        //    not needed, but they are awaited all the same, so nothing outlives the step.
-        var isLuks = cryptsetup.IsLuksAsync(device, stopping);
-        var probed = blkid.ProbeAnySignatureAsync(device, stopping);
-        var read = Task.Run(() => blank.FindData(device), stopping);
-        try
-        {
-            await Task.WhenAll(isLuks, probed, read);
-        }
-        catch (Exception)
-        {
-            // Reported below by the await of the read whose answer is used; the others' are moot.
-        }
-        var wasLuks = await isLuks;
+        //    The blank read comes first, in-process; it stops at the first non-zero byte, which for a LUKS
+        //    device is its first one. Zeros across the first 16 MiB leave no room for a LUKS header (both
+        //    copies of a LUKS2 header and all their alternative offsets lie there), so isLuks runs only
+        //    when the read finds data. blkid's probe, which also looks where the read does not (the
+        //    end-of-device superblocks), runs whenever the device is not LUKS.
+        var found = await Task.Run(() => blank.FindData(device), stopping);
+        var wasLuks = found is not null && await cryptsetup.IsLuksAsync(device, stopping);
         if (!wasLuks)
         {
-            var signature = await probed;
-            var data = signature is null ? await read : $"blkid found: {signature}";
+            var signature = await blkid.ProbeAnySignatureAsync(device, stopping);
+            var data = signature is null ? found : $"blkid found: {signature}";
             if (data is not null)
             {
                 LogRefusedFormat(logger, volume.DmName, device, data);

@@ -37,7 +37,24 @@ internal sealed class FakeDiskWorld : IProcessRunner
 
         public DeviceNumber Number { get; } = number;
 
-        public bool IsLuks { get; set; }
+        /// <summary>
+        /// Setting it on a disk whose header area is still zeros writes the header there at once, as a
+        /// disk that already held LUKS would read: the daemon's in-process blank read sees it too.
+        /// </summary>
+        public bool IsLuks
+        {
+            get;
+            set
+            {
+                field = value;
+                if (value)
+                {
+                    LuksSet?.Invoke(this);
+                }
+            }
+        }
+
+        internal Action<Disk>? LuksSet { get; set; }
 
         /// <summary>What blkid -p prints for a non-LUKS signature (a foreign filesystem), or null for blank.</summary>
         public string? Signature { get; set; }
@@ -112,6 +129,16 @@ internal sealed class FakeDiskWorld : IProcessRunner
         lock (_gate)
         {
             var disk = Disks[device] = new Disk(device, new DeviceNumber(259, _nextDisk++));
+            disk.LuksSet = d =>
+            {
+                lock (_gate)
+                {
+                    if (!ReadArea(d.Path).AsSpan().ContainsAnyExcept((byte)0))
+                    {
+                        Store(d);
+                    }
+                }
+            };
             Blocks.Nodes[device] = disk.Number;
             _lastImage[device] = ReadArea(device);
             return disk;

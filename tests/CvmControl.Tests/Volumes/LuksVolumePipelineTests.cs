@@ -50,28 +50,25 @@ public sealed class LuksVolumePipelineTests : IDisposable
     }
 
     [Fact]
-    public async Task The_LUKS_check_the_signature_probe_and_the_blank_read_run_at_the_same_time()
+    public async Task A_provably_blank_device_is_probed_by_blkid_but_not_asked_isLuks()
     {
         var disk = _h.Attach("vol-0aaa111", "nvme1n1");
-        using var probed = new ManualResetEventSlim();
-        var isLuksSawTheProbe = false;
-        _h.World.Override = spec =>
-        {
-            if (spec.Executable == "blkid" && spec.Arguments.Contains(disk.Path))
-            {
-                probed.Set();
-            }
-            else if (spec.Executable == "cryptsetup" && spec.Arguments[0] == "isLuks")
-            {
-                // Done one after the other, the probe could not start while isLuks is still running.
-                isLuksSawTheProbe = probed.Wait(TimeSpan.FromSeconds(10));
-            }
-            return null;
-        };
 
         (await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None)).Ok.Should().BeTrue();
 
-        isLuksSawTheProbe.Should().BeTrue();
+        _h.World.Argvs("cryptsetup").Should().NotContain(a => a[0] == "isLuks");
+        _h.World.Argvs("blkid").Should().Contain(a => a.Contains(disk.Path));
+    }
+
+    [Fact]
+    public async Task A_LUKS_device_is_asked_isLuks_and_never_probed_for_other_signatures()
+    {
+        var disk = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value });
+
+        (await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None)).Ok.Should().BeTrue();
+
+        _h.World.Argvs("cryptsetup").Should().Contain(a => a[0] == "isLuks" && a.Contains(disk.Path));
+        _h.World.Argvs("blkid").Should().NotContain(a => a.Contains(disk.Path));
     }
 
     [Fact]

@@ -15,13 +15,15 @@ dev_of() { readlink -f "$(guest_ebs_dev "$1")"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 shell_volume() { # DEV NAME PASS COST...
-  local dev=$1 name=$2 pass=$3
+  local dev=$1 name=$2 pass=$3 t0 t1 t2
   shift 3
-  printf '%s' "$pass" | cryptsetup luksFormat --batch-mode --type luks2 --cipher aes-xts-plain64 --key-size 512 --hash sha256 --pbkdf argon2id "$@" --key-file=- "$dev" &&
-    printf '%s' "$pass" | cryptsetup open --type luks2 --key-file=- "$dev" "$name" &&
-    mkfs.ext4 -q -F "/dev/mapper/$name" &&
-    mkdir -p "/mnt/$name" &&
-    mount -t ext4 "/dev/mapper/$name" "/mnt/$name"
+  t0=$(now_ms)
+  printf '%s' "$pass" | cryptsetup luksFormat --batch-mode --type luks2 --cipher aes-xts-plain64 --key-size 512 --hash sha256 --pbkdf argon2id "$@" --key-file=- "$dev" || return 1
+  t1=$(now_ms)
+  printf '%s' "$pass" | cryptsetup open --type luks2 --key-file=- "$dev" "$name" || return 1
+  t2=$(now_ms)
+  mkfs.ext4 -q -F "/dev/mapper/$name" && mkdir -p "/mnt/$name" && mount -t ext4 "/dev/mapper/$name" "/mnt/$name" || return 1
+  measure "shell $name: luksFormat_ms=$((t1 - t0)) open_ms=$((t2 - t1)) mkfs_mount_ms=$(($(now_ms) - t2))"
 }
 
 round=0
@@ -51,7 +53,7 @@ for spec in "64mib vol00000b01 vol00000b02 vol00000b03 vol00000b04" \
   check "(P1) round $round: the shell script set up both volumes" mountpoint -q "/mnt/s${round}b"
 
   CVM_RUN_DIR=/run/cvm-bench-$round
-  cvm_start || exit 1
+  cvm_start --log-level debug || exit 1
   sync
   echo 3 > /proc/sys/vm/drop_caches
   start=$(now_ms)
@@ -68,6 +70,8 @@ for spec in "64mib vol00000b01 vol00000b02 vol00000b03 vol00000b04" \
   api GET /api/v1/bootstrap
   check "(P1) round $round: the daemon's bootstrap completes ($BODY)" [ "$(jget status)" = completed ]
   memory=$(cryptsetup luksDump "$(dev_of "$3")" | awk '/Memory:/ { print $2; exit }')
+  # Where the daemon's time went: each child's run, from its own debug lines.
+  grep -o '"message":"[a-z0-9.]* exited with [0-9]* after [0-9]* ms"' "/work/daemon.$DAEMON_N.log" | cut -d'"' -f4 | sort | uniq -c | sed "s/^/MEASURE daemon round $round child: /" >> "$RESULTS"
   cvm_stop
   measure "bench_round=$round cost=$kind keyslot_memory_kib=$memory shell_ms=$shell_ms daemon_ms=$daemon_ms ratio=$(awk -v d="$daemon_ms" -v s="$shell_ms" 'BEGIN { printf "%.2f", d / s }')"
 done

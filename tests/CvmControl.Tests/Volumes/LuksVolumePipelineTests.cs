@@ -278,6 +278,28 @@ public sealed class LuksVolumePipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_header_copy_shorter_than_a_binary_header_fails_the_volume_with_cryptsetups_answer_and_is_never_opened()
+    {
+        ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value });
+        _h.World.Override = spec =>
+        {
+            if (spec.Arguments[0] == "luksHeaderBackup")
+            {
+                // A truncated copy: the LUKS2 magic and version, and nothing else.
+                File.WriteAllBytes(spec.Arguments[2], [.. "LUKS\xba\xbe"u8, 0, 2]);
+                return new CvmControl.OS.ProcessResult(0, "", "", TimeSpan.Zero);
+            }
+            return null;
+        };
+
+        var outcome = await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None);
+
+        // The short read itself is no error: what the copy holds goes to luksDump, which refuses it.
+        outcome.Error.Should().Be("luksDump failed");
+        _h.World.Argvs("cryptsetup").Should().NotContain(a => a[0] == "open");
+    }
+
+    [Fact]
     public async Task A_failed_slot_removal_keeps_the_volume_ok_and_reports_the_surviving_slot_as_a_warning()
     {
         var disk = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value, [1] = "stale", [2] = "stale too" }, fileSystem: null);

@@ -82,4 +82,14 @@ public sealed class SysfsBlockDevicesTests : IDisposable
     }
 
     public void Dispose() => _sys.Dispose();
+
+    [Fact]
+    public void A_mapping_uuid_is_cut_to_128_characters_as_cryptsetup_cuts_it()
+    {
+        var header = "0f3c9a52-77d4-4b1e-9a0c-5e2b8d6f1a34";
+        var fits = new string('n', 128 - "CRYPT-LUKS2-".Length - 32 - 1);
+
+        MappingProof.DmUuidOf(header, fits).Should().Be("CRYPT-LUKS2-0f3c9a5277d44b1e9a0c5e2b8d6f1a34-" + fits).And.HaveLength(128);
+        MappingProof.DmUuidOf(header, fits + "xyz").Should().Be("CRYPT-LUKS2-0f3c9a5277d44b1e9a0c5e2b8d6f1a34-" + fits);
+    }
 }

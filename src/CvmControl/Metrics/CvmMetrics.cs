@@ -48,10 +48,10 @@ internal sealed class CvmMetrics
             "One volume's luksFormat, open, mkfs, e2fsck, resize2fs and mount steps, by dm name and outcome; KDF gate waits are not included.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SlowBuckets });
         _kdfWaits = meter.CreateHistogram("cvm_control.kdf.gate.wait", "s",
-            "How long memory-hard KDF steps waited for a slot of the KDF gate.",
+            "How long memory-hard KDF steps waited for room in the KDF gate's memory budget.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = WaitBuckets });
-        _kdfWaiting = meter.CreateUpDownCounter<int>("cvm_control.kdf.gate.waiting", "{step}", "KDF steps waiting for a slot now.");
-        _kdfRunning = meter.CreateUpDownCounter<int>("cvm_control.kdf.gate.running", "{step}", "KDF steps holding a slot now.");
+        _kdfWaiting = meter.CreateUpDownCounter<int>("cvm_control.kdf.gate.waiting", "{step}", "KDF steps waiting for room in the memory budget now.");
+        _kdfRunning = meter.CreateUpDownCounter<int>("cvm_control.kdf.gate.running", "{step}", "KDF steps running under the gate now.");
         meter.CreateObservableGauge("cvm_control.kdf.gate.slots", () => Volatile.Read(ref _kdfSlots), "{step}",
             "How many KDF steps that make a new keyslot (at the configured PBKDF memory) fit at once in the gate's memory budget, three quarters of the memory available at start.");
         _attestations = meter.CreateHistogram("cvm_control.attestation.duration", "s",

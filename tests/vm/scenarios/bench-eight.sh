@@ -33,4 +33,39 @@ for i in 1 2 3 4 5 6 7 8; do
   cryptsetup luksDump "$dev" | grep -E '^\s+Memory:' | head -1 | sed "s/^/MEASURE v$i keyslot /" >> "$RESULTS"
 done
 cvm_stop
+
+# (d) One volume whose only keyslot costs 1 GiB of argon2 memory, beside seven cheap ones: the gate
+# admits each unlock by its header's real cost, so the costly one never runs beside more than the
+# budget allows, and the cheap ones still overlap. Reuses the 8 volumes above, closed first.
+for i in 1 2 3 4 5 6 7 8; do
+  umount "/v$i" && cryptsetup close "v$i"
+done
+dev4=$(readlink -f "$(guest_ebs_dev vol00000e04)")
+printf '%s' 'big-pass-4' > /tmp/big.key
+printf '%s' 'eight-pass-4' | cryptsetup luksAddKey --pbkdf argon2id --pbkdf-memory 1048576 --pbkdf-force-iterations 4 \
+  --key-file=- "$dev4" /tmp/big.key
+printf '%s' 'big-pass-4' | cryptsetup luksKillSlot --key-file=- "$dev4" 0
+rm -f /tmp/big.key
+check "(d) volume 4's only keyslot takes 1 GiB" bash -c "cryptsetup luksDump $dev4 | grep -E '^\s+Memory:' | grep -q 1048576"
+DAEMON_N=2
+setsid env PATH="/work/bin:$PATH" "$CVM_BIN" --address 127.0.0.1 --port 9443 --run-dir /run/cvm-eight-d --log-format json \
+  > /work/daemon.2.log 2>&1 < /dev/null &
+CVM_PID=$!
+for _ in $(seq 1 300); do curl -sk -o /dev/null --max-time 5 "$CVM_URL/api/v1/status" && break; sleep 0.2; done
+volumes=""
+for i in 1 2 3 4 5 6 7 8; do
+  pass="eight-pass-$i"
+  [ "$i" = 4 ] && pass=big-pass-4
+  volumes="$volumes\"v$i\":{\"volume_id\":\"vol-00000e0$i\",\"passphrase\":\"$pass\"},"
+done
+start=$(date +%s)
+api POST /api/v1/bootstrap "{\"user_id\":\"eight\",\"volumes\":{${volumes%,}}}"
+check "(d) bootstrap of 8 volumes, one with a 1 GiB keyslot, is accepted" [ "$CODE" = 202 ]
+wait_op /api/v1/bootstrap
+measure "one_costly_beside_seven_s=$(($(date +%s) - start))"
+check "(d) all 8 volumes succeed ($BODY)" [ "$(jget status)" = completed ]
+mounted=$(grep -c ' /v[1-8] ' /proc/self/mountinfo)
+check "(d) all 8 are mounted again ($mounted)" [ "$mounted" = 8 ]
+check "(d) no OOM kill" bash -c "! dmesg | grep -qi 'out of memory'"
+cvm_stop
 finish

@@ -137,7 +137,7 @@ internal sealed partial class LuksVolumePipeline(
         //    copies of a LUKS2 header and all their alternative offsets lie there), so isLuks runs only
         //    when the read finds data. blkid's probe, which also looks where the read does not (the
         //    end-of-device superblocks), runs whenever the device is not LUKS.
-        var found = await Task.Run(() => blank.FindData(device), stopping);
+        var found = await Task.Run(() => ReadForData(device), stopping);
         var wasLuks = found is not null && await cryptsetup.IsLuksAsync(device, stopping);
         if (!wasLuks)
         {
@@ -185,6 +185,18 @@ internal sealed partial class LuksVolumePipeline(
     }
 
     public const string NotBlank = "device is not blank; refusing to format";
+
+    private string? ReadForData(string device)
+    {
+        try
+        {
+            return blank.FindData(device);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new VolumeOperationException("cannot read the device", $"{device}: {ex.Message}; nothing was changed");
+        }
+    }
 
     private async Task<CheckedHeader> CheckHeaderAsync(string device, CancellationToken stopping)
     {

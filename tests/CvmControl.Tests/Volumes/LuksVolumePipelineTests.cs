@@ -61,6 +61,21 @@ public sealed class LuksVolumePipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_device_that_cannot_be_read_is_a_per_volume_error_and_nothing_runs_on_it()
+    {
+        var disk = _h.Attach("vol-0aaa111", "nvme1n1");
+        File.Delete(disk.Path);
+        Directory.CreateDirectory(disk.Path);
+
+        var outcome = await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None);
+
+        outcome.Error.Should().Be("cannot read the device");
+        outcome.Detail.Should().StartWith(disk.Path + ": ").And.EndWith("; nothing was changed");
+        _h.World.Argvs("cryptsetup").Should().BeEmpty();
+        _h.World.Argvs("blkid").Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task A_LUKS_device_is_asked_isLuks_and_never_probed_for_other_signatures()
     {
         var disk = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value });

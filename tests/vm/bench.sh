@@ -33,5 +33,5 @@ run() { # NAME SCRIPT TIMEOUT DISKS...
 }
 
 benches=${CVM_BENCH:-ratio eight}
-[[ " $benches " == *" ratio "* ]] && BENCH_DISK_SIZE=512M run cvm-bench-ratio bench-ratio.sh 1500 $(for i in 1 2 3 4 5 6 7 8 9 a b c; do echo "b$i:vol00000b0$i"; done)
+[[ " $benches " == *" ratio "* ]] && BENCH_DISK_SIZE=512M run cvm-bench-ratio bench-ratio.sh 1500 $(for i in 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f 10; do echo "b$i:vol00000b$i"; done)
 [[ " $benches " == *" eight "* ]] && VM_MEM=2048 run cvm-bench-eight bench-eight.sh 1800 $(for i in 1 2 3 4 5 6 7 8; do echo "e$i:vol00000e0$i"; done)

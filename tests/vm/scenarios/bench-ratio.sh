@@ -3,7 +3,7 @@
 # plain shell script that runs the same luksFormat, open, mkfs.ext4 and mount on two other fresh disks
 # in parallel, in the same guest (2 vCPUs, 2 GiB). Same LUKS cost on both sides. The daemon runs alone
 # and is polled every 2 s, as an operator would; its time runs from the POST to its own "Bootstrap
-# completed" log line. Rounds alternate shell and daemon, on fresh disks each time: two at argon2id
+# completed" log line. Rounds alternate shell and daemon, on fresh disks each time: three at argon2id
 # 64 MiB / 500 ms, then one at cryptsetup's default cost (no --pbkdf-* flags on either side).
 set -u
 SCENARIO=bench
@@ -29,7 +29,8 @@ shell_volume() { # DEV NAME PASS COST...
 round=0
 for spec in "64mib vol00000b01 vol00000b02 vol00000b03 vol00000b04" \
             "64mib vol00000b05 vol00000b06 vol00000b07 vol00000b08" \
-            "default vol00000b09 vol00000b0a vol00000b0b vol00000b0c"; do
+            "64mib vol00000b09 vol00000b0a vol00000b0b vol00000b0c" \
+            "default vol00000b0d vol00000b0e vol00000b0f vol00000b10"; do
   round=$((round + 1))
   set -- $spec
   kind=$1

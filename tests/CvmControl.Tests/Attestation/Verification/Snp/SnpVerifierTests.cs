@@ -293,4 +293,64 @@ public sealed class SnpVerifierTests
         result.Verified.Should().BeFalse();
         result.Errors.Should().Contain(e => e.Contains("is not a pinned AMD root", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData(1, "TEE SPL is 1 in 'SEV-VCEK' but 0 in REPORTED_TCB")]
+    [InlineData(7, "microcode SPL is 116 in 'SEV-VCEK' but 115 in REPORTED_TCB")]
+    public void A_VCEK_whose_TEE_or_microcode_SPL_differs_from_the_reported_TCB_fails_on_that_field_alone(int index, string error)
+    {
+        byte[] reported = [3, 0, 0, 0, 0, 0, 8, 115];
+        using var amd = new FakeSnpReport("Genoa", reportedTcb: reported);
+        var certified = reported.ToArray();
+        certified[index]++;
+        var otherVcek = amd.IssueVcek(certified, layout: "Genoa");
+
+        var result = EvidenceVerifier.Verify(amd.Create(new byte[64]), Options(otherVcek) with { Anchors = amd.Anchors });
+
+        result.Errors.Should().ContainSingle().Which.Should().Be(error);
+    }
+
+    // The fields below are signed, so changing them after signing also breaks the signature: the
+    // field's own refusal must be among the errors, and the report must not verify.
+    [Fact]
+    public void A_report_with_a_signature_algorithm_other_than_ECDSA_P384_is_refused_by_name()
+    {
+        using var amd = new FakeSnpReport("Milan");
+        var report = amd.Create(new byte[64]);
+        BinaryPrimitives.WriteUInt32LittleEndian(report.AsSpan(0x034), 2);
+
+        var result = EvidenceVerifier.Verify(report, Options(amd.Vcek) with { Anchors = amd.Anchors });
+
+        result.Verified.Should().BeFalse();
+        result.Errors.Should().Contain("SIGNATURE_ALGO is 2, expected 1 (ECDSA P-384 with SHA-384)");
+    }
+
+    [Theory]
+    [InlineData(7u, "KEY_INFO says no key signed this report (SIGNING_KEY=7)")]
+    [InlineData(3u, "KEY_INFO names an unknown signing key (3)")]
+    public void A_report_signed_by_no_key_or_an_unknown_one_is_refused_by_name(uint signingKey, string error)
+    {
+        using var amd = new FakeSnpReport("Milan");
+        var report = amd.Create(new byte[64]);
+        BinaryPrimitives.WriteUInt32LittleEndian(report.AsSpan(0x048), signingKey << 2);
+
+        var result = EvidenceVerifier.Verify(report, Options(amd.Vcek) with { Anchors = amd.Anchors });
+
+        result.Verified.Should().BeFalse();
+        result.SigningKey.Should().BeNull();
+        result.Errors.Should().Contain(error);
+    }
+
+    [Fact]
+    public void A_version_3_report_whose_CPUID_is_no_known_product_is_refused_by_name()
+    {
+        using var amd = new FakeSnpReport("Milan");
+        var report = amd.Create(new byte[64], version: 3);
+        (report[0x188], report[0x189]) = (0x17, 0x31);
+
+        var result = EvidenceVerifier.Verify(report, Options(amd.Vcek) with { Anchors = amd.Anchors });
+
+        result.Verified.Should().BeFalse();
+        result.Errors.Should().Contain("report CPUID family 0x17 model 0x31 is not a known SEV-SNP product (Milan, Genoa, Turin)");
+    }
 }

@@ -74,7 +74,7 @@ internal static class ServiceRegistration
         });
         services.AddSingleton(sp => new KdfGate(
             KdfGate.BudgetFor(KdfGate.ReadAvailableBytes() ?? 2L * 1024 * 1024 * 1024),
-            cost.PbkdfMemoryKiB is int kib ? kib * 1024L : KdfGate.DefaultCostBytes,
+            KdfGate.NewSlotCostOf(cost),
             sp.GetRequiredService<CvmMetrics>()));
         services.AddSingleton<KeyDirectory>();
         services.AddHostedService<KeyDirectorySweep>();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using CvmControl.Metrics;
+using CvmControl.Tools;
 
 namespace CvmControl.Volumes;
 
@@ -42,6 +43,9 @@ internal sealed class KdfGate
 
     /// <summary>The cost of a step that makes a new keyslot.</summary>
     public long NewSlotCostBytes { get; }
+
+    /// <summary>What a new keyslot of <paramref name="cost"/> takes: its PBKDF memory, or <see cref="DefaultCostBytes"/> when cryptsetup picks it.</summary>
+    public static long NewSlotCostOf(LuksCost cost) => cost.PbkdfMemoryKiB is int kib ? kib * 1024L : DefaultCostBytes;
 
     /// <summary>Three quarters of <paramref name="availableBytes"/>: the rest is left to the kernel, mkfs and the daemon.</summary>
     public static long BudgetFor(long availableBytes) => Math.Max(availableBytes, 0) * 3 / 4;

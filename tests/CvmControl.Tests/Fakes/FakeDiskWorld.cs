@@ -260,9 +260,14 @@ internal sealed class FakeDiskWorld : IProcessRunner
         {
             return unlock;
         }
+        return Math.Max(unlock, NewSlotMemoryKiB(a) * 1024L);
+    }
+
+    /// <summary>A new keyslot's argon2 memory: <c>--pbkdf-memory</c>, or without it 1 GiB, the most cryptsetup's benchmark may pick.</summary>
+    private static int NewSlotMemoryKiB(IReadOnlyList<string> a)
+    {
         var memory = a.ToList().IndexOf("--pbkdf-memory");
-        var created = memory < 0 ? 1024L * 1024 * 1024 : long.Parse(a[memory + 1], CultureInfo.InvariantCulture) * 1024;
-        return Math.Max(unlock, created);
+        return memory < 0 ? 1024 * 1024 : int.Parse(a[memory + 1], CultureInfo.InvariantCulture);
     }
 
     private static ProcessResult Result(int exit, string stdout = "", string stderr = "") => new(exit, stdout, stderr, TimeSpan.Zero);
@@ -330,13 +335,7 @@ internal sealed class FakeDiskWorld : IProcessRunner
                     disk.IsLuks = true;
                     disk.Signature = null;
                     disk.FileSystem = null;
-                    var memory = a.ToList().IndexOf("--pbkdf-memory");
-                    disk.Header.CopyFrom(new FakeLuksImage.State
-                    {
-                        Slots = { [0] = stdin },
-                        // Without --pbkdf-memory, cryptsetup's benchmark picks up to 1 GiB: the most it may.
-                        KdfMemoryKiB = memory < 0 ? 1024 * 1024 : int.Parse(a[memory + 1], CultureInfo.InvariantCulture),
-                    });
+                    disk.Header.CopyFrom(new FakeLuksImage.State { Slots = { [0] = stdin }, KdfMemoryKiB = NewSlotMemoryKiB(a) });
                     KdfRuns++;
                     Store(disk);
                     return Result(0);

@@ -22,7 +22,7 @@ internal sealed class PipelineHarness : IDisposable
         Mounts = new FakeMountTable();
         Blocks = new FakeBlockDevices();
         World = new FakeDiskWorld(Root.Combine("dev"), Mounts, Blocks);
-        Kdf = new KdfGate(kdfBudgetBytes, cost.PbkdfMemoryKiB is int kib ? kib * 1024L : KdfGate.DefaultCostBytes, metrics);
+        Kdf = new KdfGate(kdfBudgetBytes, KdfGate.NewSlotCostOf(cost), metrics);
         Sysfs = new FakeSysfs(Root.Path, Mounts);
         Sysfs.Options.Timeout = TimeSpan.FromMilliseconds(300);
         var deviceOptions = Options.Create(Sysfs.Options);

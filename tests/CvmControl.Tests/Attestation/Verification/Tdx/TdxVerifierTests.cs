@@ -355,12 +355,7 @@ public sealed class TdxVerifierTests
     [Fact]
     public void PCK_certification_data_without_certificates_fails()
     {
-        var quote = TestVectors.Read(Production);
-        var chainStart = QeAuthSizeOffset + 2 + 32 + 6;
-        var text = Encoding.ASCII.GetString(quote, chainStart, ProductionQuoteLength - chainStart).Replace("CERTIFICATE", "CERTIFICATX", StringComparison.Ordinal);
-        Encoding.ASCII.GetBytes(text).CopyTo(quote, chainStart);
-
-        var result = Verify(quote);
+        var result = Verify(ProductionWithoutPemBlocks());
 
         result.Errors.Should().ContainSingle().Which.Should().Be("PCK certification data holds no PEM certificate");
     }
@@ -518,5 +513,83 @@ public sealed class TdxVerifierTests
 
             EvidenceVerifier.Verify(quote, fake.Options()).Verified.Should().BeFalse($"QE report byte {offset - fake.QeReportOffset} was flipped");
         }
+    }
+
+    /// <summary>The production quote with every PEM marker of its chain misspelt, so that no certificate block is found.</summary>
+    private static byte[] ProductionWithoutPemBlocks()
+    {
+        var quote = TestVectors.Read(Production);
+        var chainStart = QeAuthSizeOffset + 2 + 32 + 6;
+        var text = Encoding.ASCII.GetString(quote, chainStart, ProductionQuoteLength - chainStart).Replace("CERTIFICATE", "CERTIFICATX", StringComparison.Ordinal);
+        Encoding.ASCII.GetBytes(text).CopyTo(quote, chainStart);
+        return quote;
+    }
+
+    private static VerificationResult VerifyWithTcbInfo(byte[] quote) =>
+        EvidenceVerifier.Verify(quote, new VerificationOptions
+        {
+            At = At,
+            Tcb = new TcbPolicy { IntelTcbInfo = TestVectors.Read("tcbInfo.json") },
+        });
+
+    [Fact]
+    public void A_quote_from_another_QE_vendor_is_refused_naming_both_vendor_ids()
+    {
+        var quote = TestVectors.Read(Production);
+        quote[12] ^= 0xff;
+
+        var result = Verify(quote);
+
+        // The vendor id lies in the signed header, so the quote signature breaks with it.
+        result.Errors.Should().BeEquivalentTo(
+            $"QE vendor id is {Convert.ToHexStringLower(quote[12..28])}, expected 939a7233f79c4ca9940a0db3957f0607 (Intel)",
+            "quote signature does not verify with the attestation key");
+    }
+
+    [Fact]
+    public void A_QE_report_from_another_signer_is_refused_and_its_PCK_signature_breaks()
+    {
+        var quote = TestVectors.Read(Production);
+        quote[QeReportOffset + 128] ^= 0x01;
+
+        var result = Verify(quote);
+
+        result.Errors.Should().BeEquivalentTo(
+            $"QE MRSIGNER is {Convert.ToHexStringLower(quote[(QeReportOffset + 128)..(QeReportOffset + 160)])}, expected dc9e2a7c6f948f17474e34a7fc43ed030f7c1563f1babddf6340c82e0e54a8c5 (Intel's quoting enclave)",
+            "QE report signature does not verify with the key of PCK certificate 'Intel SGX PCK Certificate'");
+    }
+
+    [Fact]
+    public void An_attestation_key_off_the_P256_curve_is_refused_as_a_key_not_as_a_bad_signature()
+    {
+        var quote = TestVectors.Read(Production);
+        quote.AsSpan(636 + 64, 64).Fill(0x01);
+
+        var result = Verify(quote);
+
+        result.Errors.Should().HaveCount(2);
+        result.Errors.Should().ContainSingle(e => e.StartsWith("attestation key is not a valid P-256 public key: ", StringComparison.Ordinal));
+        result.Errors.Should().ContainSingle(e => e.StartsWith("QE report REPORTDATA does not bind the attestation key", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(636 + 128, 5, "certification data type is 5, expected 6 (QE report certification data)")]
+    [InlineData(QeAuthSizeOffset + 2 + 32, 1, "PCK certification data type is 1, expected 5 (PEM certificate chain)")]
+    public void TCB_info_cannot_be_applied_to_a_quote_without_a_PCK_chain(int offset, ushort type, string error)
+    {
+        var quote = TestVectors.Read(Production);
+        BinaryPrimitives.WriteUInt16LittleEndian(quote.AsSpan(offset), type);
+
+        var result = VerifyWithTcbInfo(quote);
+
+        result.Errors.Should().BeEquivalentTo(error, "cannot judge the TCB: the quote carries no readable PCK certificate chain");
+    }
+
+    [Fact]
+    public void TCB_info_cannot_be_applied_to_a_quote_whose_PCK_data_holds_no_certificate()
+    {
+        var result = VerifyWithTcbInfo(ProductionWithoutPemBlocks());
+
+        result.Errors.Should().BeEquivalentTo("PCK certification data holds no PEM certificate", "cannot judge the TCB: the quote carries no readable PCK certificate chain");
     }
 }

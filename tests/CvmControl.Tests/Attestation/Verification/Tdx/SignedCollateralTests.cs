@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using CvmControl.Attestation.Verification;
 using CvmControl.Attestation.Verification.Tdx;
@@ -8,6 +10,9 @@ namespace CvmControl.Tests.Attestation.Verification.Tdx;
 public sealed class SignedCollateralTests : IDisposable
 {
     private static readonly DateTimeOffset At = new(2025, 11, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>A signature member's value of the right size (64 bytes), all zero.</summary>
+    private const string ZeroSignature = "\"00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000\"";
 
     private readonly FakeIntel _intel = new();
 
@@ -103,6 +108,10 @@ public sealed class SignedCollateralTests : IDisposable
     [InlineData("{\"tcbInfo\":[],\"signature\":\"00\"}", "tcbInfo: not an Intel PCS collateral file (tcbInfo must appear once, as an object)")]
     [InlineData("[]", "tcbInfo: not an Intel PCS collateral file (it is not a JSON object)")]
     [InlineData("{\"tcbInfo\":{}}", "tcbInfo: not an Intel PCS collateral file (there is no signature)")]
+    [InlineData("{\"tcbInfo\":{},\"signature\":" + ZeroSignature + ",\"signature\":" + ZeroSignature + "}", "tcbInfo: not an Intel PCS collateral file (signature must appear once, as a string)")]
+    [InlineData("{\"tcbInfo\":{},\"signature\":7}", "tcbInfo: not an Intel PCS collateral file (signature must appear once, as a string)")]
+    [InlineData("{\"tcbInfo\":{},\"signature\":\"zz\"}", "tcbInfo: not an Intel PCS collateral file (signature is not hex)")]
+    [InlineData("{\"signature\":" + ZeroSignature + "}", "tcbInfo: not an Intel PCS collateral file (there is no tcbInfo)")]
     public void Malformed_files_are_refused_before_any_signature_check(string json, string message)
     {
         var (opened, result) = Open(Encoding.UTF8.GetBytes(json), "tcbInfo");
@@ -144,5 +153,82 @@ public sealed class SignedCollateralTests : IDisposable
 
         result.Errors.Should().BeEmpty();
         opened.Should().BeTrue();
+    }
+
+    /// <summary>The fake Intel's signed default TCB info, its text edited by <paramref name="edit"/>.</summary>
+    private byte[] SignedTcbInfo(Func<string, string>? edit = null)
+    {
+        var text = Encoding.UTF8.GetString(_intel.SignCollateral("tcbInfo", FakeCollateral.TcbInfo()));
+        return Encoding.UTF8.GetBytes(edit is null ? text : edit(text));
+    }
+
+    private static string Before(string text, string member, string insert)
+    {
+        text.Should().Contain(member);
+        return text.Replace(member, insert + member, StringComparison.Ordinal);
+    }
+
+    private static TrustAnchors AnchorsOf(IEnumerable<X509Certificate2> intelRoots, IReadOnlyList<X509Certificate2> embedded, IEnumerable<X509Certificate2> tcbSigners) =>
+        new(TrustAnchors.AmdArkPins, intelRoots.Select(c => TrustAnchors.Sha256Hex(c.RawData)), embedded, tcbSigners.Select(c => TrustAnchors.Sha256Hex(c.RawData)));
+
+    [Fact]
+    public void Other_members_beside_the_body_and_signature_are_skipped_whole()
+    {
+        var file = SignedTcbInfo(text => Before(Before(text, "\"tcbInfo\":", "\"note\":[1,{\"tcbInfo\":2}],"), ",\"signature\":", ",\"extra\":{\"a\":[1,{\"b\":2}]}"));
+
+        var (opened, result) = Open(file, "tcbInfo", _intel.Anchors, FakeTdxQuote.ValidAt);
+
+        result.Errors.Should().BeEmpty();
+        opened.Should().BeTrue();
+    }
+
+    [Fact]
+    public void Without_a_pinned_TCB_Signing_certificate_nothing_verifies()
+    {
+        var anchors = AnchorsOf([_intel.Root], [_intel.Root, _intel.TcbSigning], []);
+
+        var (opened, result) = Open(SignedTcbInfo(), "tcbInfo", anchors, FakeTdxQuote.ValidAt);
+
+        opened.Should().BeFalse();
+        result.Errors.Should().Equal("tcbInfo: no Intel TCB Signing certificate is pinned to check its signature with");
+    }
+
+    [Fact]
+    public void A_signing_certificate_whose_issuer_is_embedded_but_not_pinned_as_Intels_root_is_not_trusted()
+    {
+        var anchors = AnchorsOf([], [_intel.Root, _intel.TcbSigning], [_intel.TcbSigning]);
+
+        var (opened, result) = Open(SignedTcbInfo(), "tcbInfo", anchors, FakeTdxQuote.ValidAt);
+
+        opened.Should().BeFalse();
+        result.Errors.Should().Equal("tcbInfo: the signature does not verify with Intel's TCB Signing key: the file was altered, or it is not Intel's (TCB Signing certificate 'Fake SGX TCB Signing' has no pinned Intel root)");
+    }
+
+    [Fact]
+    public void The_first_signing_certificates_chain_error_is_the_one_reported()
+    {
+        // Another fake Intel's root has the same name as this one's, but not its key.
+        using var other = new FakeIntel();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var stray = new CertificateRequest("CN=Stray TCB Signing", key, HashAlgorithmName.SHA256)
+            .CreateSelfSigned(FakeTdxQuote.NotBefore, FakeTdxQuote.NotAfter);
+        var anchors = AnchorsOf([other.Root], [other.Root, _intel.TcbSigning, stray], [_intel.TcbSigning, stray]);
+
+        var (opened, result) = Open(SignedTcbInfo(), "tcbInfo", anchors, FakeTdxQuote.ValidAt);
+
+        opened.Should().BeFalse();
+        result.Errors.Should().Equal("tcbInfo: the signature does not verify with Intel's TCB Signing key: the file was altered, or it is not Intel's (the signature on 'Fake SGX TCB Signing' does not verify with the key of 'Fake SGX Root CA')");
+    }
+
+    [Fact]
+    public void The_signing_certificate_is_valid_from_its_first_to_its_last_second()
+    {
+        var file = SignedTcbInfo();
+
+        Open(file, "tcbInfo", _intel.Anchors, FakeTdxQuote.NotBefore).Result.Errors.Should().BeEmpty();
+        Open(file, "tcbInfo", _intel.Anchors, FakeTdxQuote.NotAfter).Result.Errors.Should().BeEmpty();
+        Open(file, "tcbInfo", _intel.Anchors, FakeTdxQuote.NotBefore.AddSeconds(-1)).Result.Errors.Should().Equal(
+            "tcbInfo is signed by Intel's TCB Signing key, but no TCB Signing certificate is valid at 2019-12-31T23:59:59Z (2020-01-01 to 2049-12-31)");
+        Open(file, "tcbInfo", _intel.Anchors, FakeTdxQuote.NotAfter.AddSeconds(1)).Opened.Should().BeFalse();
     }
 }

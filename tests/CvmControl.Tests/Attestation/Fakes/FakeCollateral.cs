@@ -39,13 +39,14 @@ internal static class FakeCollateral
         string nextUpdate = NextUpdate,
         string id = "TDX",
         int version = 3,
-        string moduleMrSigner = "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000")
+        string moduleMrSigner = "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        string moduleAttributes = "0000000000000000")
     {
         var moduleIdentities = string.Join(',', (modules ?? DefaultModules).Select(m =>
-            $$"""{"id":"{{m.Id}}","mrsigner":"{{moduleMrSigner}}","attributes":"0000000000000000","attributesMask":"FFFFFFFFFFFFFFFF","tcbLevels":[{{IsvSvnLevels(m.Levels)}}]}"""));
+            $$"""{"id":"{{m.Id}}","mrsigner":"{{moduleMrSigner}}","attributes":"{{moduleAttributes}}","attributesMask":"FFFFFFFFFFFFFFFF","tcbLevels":[{{IsvSvnLevels(m.Levels)}}]}"""));
         var tcbLevels = string.Join(',', (levels ?? DefaultLevels).Select(l =>
             $$"""{"tcb":{"sgxtcbcomponents":[{{Components(l.Sgx)}}],"pcesvn":{{l.PceSvn}},"tdxtcbcomponents":[{{Components(l.Tdx)}}]},"tcbDate":"2024-03-13T00:00:00Z","tcbStatus":"{{l.Status}}"{{Advisories(l.Advisories)}}}"""));
-        return $$"""{"id":"{{id}}","version":{{version}},"issueDate":"{{Issued}}","nextUpdate":"{{nextUpdate}}","fmspc":"{{fmspc}}","pceId":"{{pceId}}","tcbType":0,"tcbEvaluationDataNumber":17,"tdxModule":{"mrsigner":"{{moduleMrSigner}}","attributes":"0000000000000000","attributesMask":"FFFFFFFFFFFFFFFF"},"tdxModuleIdentities":[{{moduleIdentities}}],"tcbLevels":[{{tcbLevels}}]}""";
+        return $$"""{"id":"{{id}}","version":{{version}},"issueDate":"{{Issued}}","nextUpdate":"{{nextUpdate}}","fmspc":"{{fmspc}}","pceId":"{{pceId}}","tcbType":0,"tcbEvaluationDataNumber":17,"tdxModule":{"mrsigner":"{{moduleMrSigner}}","attributes":"{{moduleAttributes}}","attributesMask":"FFFFFFFFFFFFFFFF"},"tdxModuleIdentities":[{{moduleIdentities}}],"tcbLevels":[{{tcbLevels}}]}""";
     }
 
     public static string QeIdentity(

@@ -262,6 +262,87 @@ public sealed class IntelTcbEvaluatorTests : IDisposable
             "SEAMATTRIBUTES is 0000000000000001; TDX module identity TDX_03 expects 0000000000000000, and only zero is accepted");
     }
 
+    [Fact]
+    public void A_module_signed_by_someone_else_leaves_no_verdict_even_when_every_level_matches()
+    {
+        var signer = new byte[48];
+        signer[47] = 0x5A;
+
+        var result = Judge(Spec with { MrSignerSeam = signer });
+
+        result.IntelTcb.Should().BeNull();
+        result.Errors.Should().Equal($"MRSIGNERSEAM is {Convert.ToHexStringLower(signer)}, but TDX module identity TDX_03 expects {new string('0', 96)}: not Intel's TDX module");
+    }
+
+    [Fact]
+    public void With_module_major_version_0_the_module_signer_is_checked_against_tdxModule()
+    {
+        var signer = new byte[48];
+        signer[0] = 0xA5;
+
+        var result = Judge(Spec with { TeeTcbSvn = FakeTcbLevel.Svns(5, 0, 2), MrSignerSeam = signer });
+
+        result.Errors.Should().Equal($"MRSIGNERSEAM is {Convert.ToHexStringLower(signer)}, but tcbInfo.tdxModule expects {new string('0', 96)}: not Intel's TDX module");
+    }
+
+    [Fact]
+    public void Nonzero_SEAMATTRIBUTES_fail_even_when_the_identity_expects_them()
+    {
+        byte[] attributes = [0, 0, 0, 0, 0, 0, 0, 1];
+
+        var result = Judge(Spec with { SeamAttributes = attributes }, FakeCollateral.TcbInfo(moduleAttributes: "0000000000000001"));
+
+        result.IntelTcb.Should().BeNull();
+        result.Errors.Should().Equal("SEAMATTRIBUTES is 0000000000000001; TDX module identity TDX_03 expects 0000000000000001, and only zero is accepted");
+    }
+
+    [Fact]
+    public void A_module_when_tcbInfo_has_no_identities_fails_saying_so()
+    {
+        var result = Judge(tcbInfo: FakeCollateral.TcbInfo(modules: []));
+
+        result.Errors.Should().Equal("TEE_TCB_SVN names TDX module major version 3, but tcbInfo has no TDX_03 module identity (it has none)");
+    }
+
+    [Fact]
+    public void A_module_without_its_identity_fails_listing_the_identities_there_are()
+    {
+        var result = Judge(tcbInfo: FakeCollateral.TcbInfo(modules: [("TDX_01", [new FakeIsvSvnLevel(1, "UpToDate")]), ("TDX_02", [new FakeIsvSvnLevel(1, "UpToDate")])]));
+
+        result.Errors.Should().Equal("TEE_TCB_SVN names TDX module major version 3, but tcbInfo has no TDX_03 module identity (it has TDX_01, TDX_02)");
+    }
+
+    [Fact]
+    public void TCB_info_for_another_PCE_ID_is_not_matched_against_the_platform()
+    {
+        // The PCK's SGX TCB is below every level, but levels for another PCE-ID say nothing about it.
+        var result = Judge(Spec with { Pck = new FakePckTcb { ComponentSvns = FakeTcbLevel.Svns(1, 1, 1, 1) } }, FakeCollateral.TcbInfo(pceId: "0100"));
+
+        result.IntelTcb.Should().BeNull();
+        result.Errors.Should().Equal("tcbInfo is for PCE-ID 0100, but the PCK certificate's PCE-ID is 0000");
+    }
+
+    [Fact]
+    public void A_QE_ISVSVN_equal_to_a_levels_is_at_that_level()
+    {
+        var result = Judge(
+            qeIdentity: FakeCollateral.QeIdentity(levels: [new FakeIsvSvnLevel(8, "UpToDate"), new FakeIsvSvnLevel(7, "OutOfDate", "INTEL-SA-00615")]),
+            minimum: TcbStatus.OutOfDate);
+
+        result.Errors.Should().BeEmpty();
+        result.IntelTcb!.QeStatus.Should().Be(TcbStatus.OutOfDate, "the QE's ISVSVN is 7");
+    }
+
+    [Fact]
+    public void A_refusal_by_policy_without_a_module_status_names_the_platform_and_QE_and_every_advisory()
+    {
+        var tcbInfo = FakeCollateral.TcbInfo(levels: [FakeCollateral.DefaultLevels[0] with { Status = "ConfigurationNeeded", Advisories = ["INTEL-SA-00615", "INTEL-SA-00657"] }]);
+
+        var result = Judge(Spec with { TeeTcbSvn = FakeTcbLevel.Svns(5, 0, 2) }, tcbInfo);
+
+        result.Errors.Should().Equal("the TCB status is ConfigurationNeeded (platform ConfigurationNeeded, QE UpToDate; advisories INTEL-SA-00615, INTEL-SA-00657), worse than the minimum SWHardeningNeeded: update the platform, or accept it with --min-tcb-status ConfigurationNeeded");
+    }
+
     [Theory]
     [InlineData("OutOfDate", "UpToDate", "OutOfDate")]
     [InlineData("OutOfDate", "ConfigurationAndSWHardeningNeeded", "OutOfDateConfigurationNeeded")]

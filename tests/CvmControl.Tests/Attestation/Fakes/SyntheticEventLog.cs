@@ -62,18 +62,7 @@ internal sealed class SyntheticEventLog(IReadOnlyList<SyntheticEvent> events)
     /// </summary>
     public byte[] Ccel(byte padding = 0xFF, int areaSize = 16 * 1024)
     {
-        var log = new List<byte>();
-        var spec = new List<byte>(Encoding.ASCII.GetBytes("Spec ID Event03\0"));
-        spec.AddRange(LittleEndian.U32(0)); // platform class
-        spec.AddRange([0, 2, 0, 2]); // version 2.0, errata 0, uintn size 2 (u64)
-        spec.AddRange(LittleEndian.U32(2));
-        spec.AddRange([.. LittleEndian.U16(0x000B), .. LittleEndian.U16(32), .. LittleEndian.U16(0x000C), .. LittleEndian.U16(48)]);
-        spec.Add(0); // vendor info size
-        log.AddRange(LittleEndian.U32(0));
-        log.AddRange(LittleEndian.U32(SyntheticEvent.NoAction));
-        log.AddRange(new byte[20]);
-        log.AddRange(LittleEndian.U32((uint)spec.Count));
-        log.AddRange(spec);
+        var log = new List<byte>(SpecIdHeader([(0x000B, 32), (0x000C, 48)]));
         foreach (var e in Events)
         {
             log.AddRange(LittleEndian.U32((uint)e.Rtmr + 1));
@@ -87,6 +76,29 @@ internal sealed class SyntheticEventLog(IReadOnlyList<SyntheticEvent> events)
         var content = log.Count;
         log.AddRange(Enumerable.Repeat(padding, Math.Max(0, areaSize - content)));
         return [.. log];
+    }
+
+    /// <summary>
+    /// A CCEL's first event: a TCG_PCR_EVENT in the SHA-1 layout (MR index 0, EV_NO_ACTION, 20 zero
+    /// bytes) whose data is a spec-ID event listing <paramref name="algorithms"/> (id, digest size),
+    /// ended by a vendor-info size of 0 unless <paramref name="vendorInfoSize"/> is false.
+    /// </summary>
+    public static byte[] SpecIdHeader(IEnumerable<(ushort Algorithm, ushort Size)> algorithms, string signature = "Spec ID Event03\0", bool vendorInfoSize = true)
+    {
+        var listed = algorithms.ToList();
+        var spec = new List<byte>(Encoding.ASCII.GetBytes(signature));
+        spec.AddRange(LittleEndian.U32(0)); // platform class
+        spec.AddRange([0, 2, 0, 2]); // version 2.0, errata 0, uintn size 2 (u64)
+        spec.AddRange(LittleEndian.U32((uint)listed.Count));
+        foreach (var (algorithm, size) in listed)
+        {
+            spec.AddRange([.. LittleEndian.U16(algorithm), .. LittleEndian.U16(size)]);
+        }
+        if (vendorInfoSize)
+        {
+            spec.Add(0);
+        }
+        return [.. LittleEndian.U32(0), .. LittleEndian.U32(SyntheticEvent.NoAction), .. new byte[20], .. LittleEndian.U32((uint)spec.Count), .. spec];
     }
 
     /// <summary>dstack's JSON: <c>{"event_log":[{imr, event_type, digest, event, event_payload}, ...]}</c>, byte fields in hex.</summary>

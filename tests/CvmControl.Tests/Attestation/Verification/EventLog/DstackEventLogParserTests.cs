@@ -99,6 +99,12 @@ public sealed class DstackEventLogParserTests
     [InlineData("""{"event_log":7}""", "event_log is a JSON number, not an event log")]
     [InlineData("""{"tcb_info":"{\"tcb_info\":\"{\\\"event_log\\\":\\\"[]\\\"}\"}"}""", "event_log is JSON inside JSON more than 2 levels deep")]
     [InlineData("""[{"imr":0,"event_type":4,"digest":"00",""", "event log is not valid JSON: *")]
+    [InlineData("""[{"imr":0,"event_type":3},]""", "event log is not valid JSON: *")]
+    [InlineData("""[{"imr":3,"event_type":134217729,"event":5}]""", "event 0: event is not a string")]
+    [InlineData("""[{"imr":0,"event_type":4,"digest":"000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000","hash_input":"00"}]""", "event 0 has a hash_input, which only dstack runtime events carry")]
+    [InlineData("""{"tcb_info":7}""", "tcb_info is a JSON number, not an event log")]
+    [InlineData("""{"tcb_info":"{\"tcb_info\":\"{\\\"tcb_info\\\":\\\"[]\\\"}\"}"}""", "tcb_info is JSON inside JSON more than 2 levels deep")]
+    [InlineData("""{"event_log":"{\"event_log\":\"{\\\"event_log\\\":\\\"[]\\\"}\"}"}""", "event_log is JSON inside JSON more than 2 levels deep")]
     public void Malformed_logs_are_refused_with_a_reason(string json, string message)
     {
         var act = () => Parse(json);
@@ -179,6 +185,117 @@ public sealed class DstackEventLogParserTests
         var act = () => EventLogReader.Parse([]);
 
         act.Should().Throw<EventLogException>().WithMessage("event log is empty");
+    }
+
+    [Fact]
+    public void A_string_that_is_not_valid_UTF8_is_refused_as_such()
+    {
+        byte[] json = [.. "[{\"imr\":3,\"event_type\":134217729,\"event\":\""u8, 0xC3, 0x28, .. "\"}]"u8];
+
+        var act = () => EventLogReader.Parse(json);
+
+        act.Should().Throw<EventLogException>().WithMessage("event log has a string that is not valid UTF-8: *");
+    }
+
+    [Fact]
+    public void An_array_of_exactly_as_many_entries_as_the_bound_passes_the_count_check_and_is_read_entry_by_entry()
+    {
+        // The entries are empty objects, so reading stops at the first: cheap, and proof the count was let through.
+        var json = "{\"event_log\":[" + string.Join(',', Enumerable.Repeat("{}", CcelParser.MaxEvents)) + "]}";
+
+        var act = () => Parse(json);
+
+        act.Should().Throw<EventLogException>().WithMessage("event 0 has no imr");
+    }
+
+    [Theory]
+    [InlineData("event_log")]
+    [InlineData("tcb_info")]
+    public void Only_JSON_held_in_a_string_counts_toward_the_nesting_bound(string outer)
+    {
+        // An object field, then two levels of JSON inside strings: the most the parser unwraps.
+        const string Array = """[{"imr":0,"event_type":3,"event_payload":"abcd"}]""";
+        var inner = "{\"event_log\":" + Quote(Array) + "}";
+        var json = "{\"" + outer + "\":{\"" + outer + "\":" + Quote(inner) + "}}";
+
+        var log = Parse(json);
+
+        log.Events.Should().ContainSingle().Which.Data.Should().Equal(0xAB, 0xCD);
+    }
+
+    [Fact]
+    public void A_runtime_event_without_a_name_is_read_with_an_empty_name()
+    {
+        var log = Parse("""[{"imr":3,"event_type":134217729,"event_payload":"0102"}]""");
+
+        log.Events[0].Name.Should().BeEmpty();
+        log.Events[0].Digest.Should().Equal(DstackEventLogParser.RuntimeDigest("", [1, 2]));
+    }
+
+    [Fact]
+    public void A_boot_event_without_a_payload_has_empty_data()
+    {
+        var log = Parse($$"""[{"imr":1,"event_type":4,"digest":"{{new string('a', 96)}}"}]""");
+
+        log.Events[0].Data.Should().NotBeNull().And.BeEmpty();
+        log.Events[0].Digest.Should().Equal(Enumerable.Repeat((byte)0xAA, 48));
+    }
+
+    [Fact]
+    public void An_EV_NO_ACTION_event_without_a_digest_is_kept_with_an_empty_one()
+    {
+        var log = Parse("""[{"imr":0,"event_type":3,"event_payload":"00"}]""");
+
+        log.Events[0].Digest.Should().NotBeNull().And.BeEmpty();
+        log.Events[0].IsExtended.Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_runtime_event_with_an_empty_digest_is_read_by_its_name_and_payload_without_a_problem()
+    {
+        var log = Parse("""[{"imr":3,"event_type":134217729,"digest":"","event":"app-id","event_payload":"9f91439ecacc4f8845a9cd81cc141256d5e1bce3"}]""");
+
+        log.Problems.Should().BeEmpty("an empty digest claims nothing");
+        Convert.ToHexStringLower(log.Events[0].Digest).Should().Be(PublicDstackEvents[1].Digest);
+    }
+
+    [Fact]
+    public void A_runtime_event_whose_hash_input_is_its_type_name_and_payload_is_read_without_a_problem()
+    {
+        // 0x08000001 as u32 LE ‖ ":" ‖ "app-id" ‖ ":" ‖ payload
+        var hashInput = "01000008" + Convert.ToHexStringLower(":app-id:"u8) + "9f91439ecacc4f8845a9cd81cc141256d5e1bce3";
+
+        var log = Parse($$"""[{"imr":3,"event_type":134217729,"event":"app-id","event_payload":"9f91439ecacc4f8845a9cd81cc141256d5e1bce3","hash_input":"{{hashInput}}","version":1}]""");
+
+        log.Problems.Should().BeEmpty();
+        Convert.ToHexStringLower(log.Events[0].Digest).Should().Be(PublicDstackEvents[1].Digest);
+    }
+
+    [Fact]
+    public void A_runtime_event_whose_hash_input_is_not_its_type_name_and_payload_is_reported_as_edited()
+    {
+        var hashInput = "01000008" + Convert.ToHexStringLower(":app-id:"u8) + "0000000000000000000000000000000000000000";
+
+        var log = Parse($$"""[{"imr":3,"event_type":134217729,"event":"app-id","event_payload":"9f91439ecacc4f8845a9cd81cc141256d5e1bce3","hash_input":"{{hashInput}}"}]""");
+
+        log.Problems.Should().ContainSingle().Which.Should().Be("event 0 ('app-id', RTMR3): its hash_input is not type ‖ \":\" ‖ name ‖ \":\" ‖ payload: the event was edited");
+        Convert.ToHexStringLower(log.Events[0].Digest).Should().Be(PublicDstackEvents[1].Digest, "the digest still comes from the name and payload");
+    }
+
+    [Theory]
+    [InlineData(64, "")]
+    [InlineData(65, "…")]
+    public void A_name_in_a_message_is_cut_at_64_characters_and_marked_when_cut(int length, string mark)
+    {
+        var name = new string('n', length);
+
+        DstackEventLogParser.Quoted(name).Should().Be("'" + new string('n', 64) + mark + "'");
+    }
+
+    [Fact]
+    public void A_name_in_a_message_shows_control_characters_as_question_marks()
+    {
+        DstackEventLogParser.Quoted("app\nid").Should().Be("'app?id'");
     }
 
     /// <summary>The array of a {"event_log":[...]} document, as text.</summary>

@@ -66,8 +66,12 @@ internal sealed record PckTcb(byte[] ComponentSvns, int PceSvn, byte[] PceId, by
     private static byte[] Octets(AsnReader reader, string what, int length)
     {
         var value = reader.ReadOctetString();
-        return value.Length == length && !reader.HasData
-            ? value
-            : throw new CollateralFormatException($"PCK certificate's {what} is {value.Length} bytes, not {length}");
+        if (value.Length != length)
+        {
+            throw new CollateralFormatException($"PCK certificate's {what} is {value.Length} bytes, not {length}");
+        }
+        return reader.HasData
+            ? throw new CollateralFormatException($"PCK certificate's {what} is followed by other data")
+            : value;
     }
 }

@@ -104,19 +104,19 @@ internal sealed class FakeSnpReport : IDisposable
     }
 
     /// <summary>
-    /// A CA certificate for the fake ASK key, issued by the fake ARK: under another name (an ASVK is
-    /// SEV-VLEK-&lt;product&gt;), without the CA flag, or with a shorter life.
+    /// A CA certificate for the fake ASK key (or <paramref name="key"/>), issued by the fake ARK: under
+    /// another name (an ASVK is SEV-VLEK-&lt;product&gt;), without the CA flag, or with a shorter life.
     /// </summary>
-    public X509Certificate2 IssueIntermediate(string commonName, bool isCa = true, DateTimeOffset? notAfter = null)
+    public X509Certificate2 IssueIntermediate(string commonName, bool isCa = true, DateTimeOffset? notAfter = null, RSA? key = null)
     {
-        var request = new CertificateRequest(Name(commonName), _askKey, HashAlgorithmName.SHA384, RSASignaturePadding.Pss);
+        var request = new CertificateRequest(Name(commonName), key ?? _askKey, HashAlgorithmName.SHA384, RSASignaturePadding.Pss);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(isCa, isCa, 0, true));
         var generator = X509SignatureGenerator.CreateForRSA(_arkKey, RSASignaturePadding.Pss);
         return request.Create(Ark.SubjectName, generator, NotBefore, notAfter ?? NotAfter, [1]);
     }
 
-    /// <summary>Another self-signed ARK with the same name and key, so different bytes: not the pinned one.</summary>
-    public X509Certificate2 LookAlikeArk() => SelfSignedCa($"ARK-{Product}", _arkKey);
+    /// <summary>Another self-signed ARK with the same name and key, so different bytes: not the pinned one unless pinned.</summary>
+    public X509Certificate2 LookAlikeArk(DateTimeOffset? notAfter = null) => SelfSignedCa($"ARK-{Product}", _arkKey, notAfter);
 
     /// <summary>An ARK with the real ARK's name and key whose self-signature was made by another key.</summary>
     public X509Certificate2 BadlySelfSignedArk()
@@ -131,11 +131,11 @@ internal sealed class FakeSnpReport : IDisposable
     public TrustAnchors AnchorsPinning(X509Certificate2 ark, params X509Certificate2[] embedded) =>
         new(new Dictionary<string, string> { [Product] = TrustAnchors.Sha256Hex(ark.RawData) }, [], embedded);
 
-    private static X509Certificate2 SelfSignedCa(string commonName, RSA key)
+    private static X509Certificate2 SelfSignedCa(string commonName, RSA key, DateTimeOffset? notAfter = null)
     {
         var request = new CertificateRequest(Name(commonName), key, HashAlgorithmName.SHA384, RSASignaturePadding.Pss);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        return request.CreateSelfSigned(NotBefore, NotAfter);
+        return request.CreateSelfSigned(NotBefore, notAfter ?? NotAfter);
     }
 
     /// <summary>

@@ -16,7 +16,7 @@ public sealed class EvidenceDetectionTests
     [InlineData("0600000000000000", null)]
     [InlineData("04000200810000", null)]   // seven bytes
     public void Evidence_is_recognised_by_its_first_eight_bytes_alone(string hex, string? kind) =>
-        EvidenceVerifier.Detect(Convert.FromHexString(hex))?.ToString().Should().Be(kind);
+        (EvidenceVerifier.Detect(Convert.FromHexString(hex))?.ToString()).Should().Be(kind);
 
     [Fact]
     public void Unrecognised_evidence_is_refused_with_its_length()

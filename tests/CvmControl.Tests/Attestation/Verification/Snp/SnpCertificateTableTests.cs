@@ -70,9 +70,9 @@ public sealed class SnpCertificateTableTests
     }
 
     [Fact]
-    public void More_than_64_entries_is_an_error()
+    public void More_than_64_entries_is_an_error_and_nothing_after_the_64th_is_read()
     {
-        var many = Enumerable.Repeat((SomeCrl, 0u, 0u), 65).ToArray();
+        (Guid, uint, uint)[] many = [.. Enumerable.Repeat((SomeCrl, 0u, 0u), 64), (SnpCertificateTable.Vcek, 0u, 0u)];
 
         var (_, errors) = Parse(Headers(terminated: true, many));
 

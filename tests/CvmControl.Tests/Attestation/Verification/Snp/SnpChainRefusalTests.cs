@@ -218,6 +218,7 @@ public sealed class SnpChainRefusalTests(SnpProducts amd) : IClassFixture<SnpPro
         var withoutMinimum = Verify(Milan, Milan.Create(new byte[64], version: 2));
 
         withMinimum.Product.Should().BeNull();
+        withoutMinimum.ReportedTcb.Should().BeNull("REPORTED_TCB cannot be read without knowing the product");
         withMinimum.Errors.Should().Equal(
             "no VCEK certificate: pass it with --cert (from AMD's KDS) or --certificates (the SNP certificate table)",
             "cannot check --min-tcb: the report's product, and so the layout of REPORTED_TCB, is unknown");
@@ -284,5 +285,57 @@ public sealed class SnpChainRefusalTests(SnpProducts amd) : IClassFixture<SnpPro
         var result = Verify(Milan, Milan.Create(new byte[64]), certificates: shortId);
 
         result.Errors.Should().ContainSingle().Which.Should().StartWith($"the VCEK's hwID {Convert.ToHexStringLower(Milan.ChipId.AsSpan(0, 8))} does not match");
+    }
+
+    [Fact]
+    public void A_certificate_with_a_hwID_extension_is_a_VCEK_whatever_its_name()
+    {
+        var result = Verify(Milan, Milan.Create(new byte[64]), certificates: MilanLeaf(new LeafShape { CommonName = "Leaf" }));
+
+        result.Errors.Should().BeEmpty();
+        result.SigningKey.Should().Be("vcek");
+    }
+
+    [Fact]
+    public void A_VLEK_is_known_by_its_subject_name_even_without_a_CSP_ID()
+    {
+        var vlek = MilanLeaf(new LeafShape { CommonName = "SEV-VLEK" }, hardwareIdLength: 0);
+
+        var result = Verify(Milan, Milan.Create(new byte[64], signingKey: 1), certificates: vlek);
+
+        result.Errors.Should().Equal("a VLEK must be issued by an ASVK (SEV-VLEK-<product>), not by 'SEV-Milan'");
+    }
+
+    [Fact]
+    public void An_expired_pinned_ARK_is_refused()
+    {
+        var shortLived = Milan.LookAlikeArk(notAfter: new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+        var result = Verify(Milan, Milan.Create(new byte[64]), anchors: Milan.AnchorsPinning(shortLived, Milan.Ask, shortLived), at: new DateTimeOffset(2026, 6, 1, 0, 0, 0, TimeSpan.Zero), certificates: Milan.Vcek);
+
+        result.Errors.Should().Equal("'ARK-Milan' expired at 2025-01-01T00:00:00Z (verification time 2026-06-01T00:00:00Z; use --at to verify an old report)");
+    }
+
+    [Fact]
+    public void An_ASK_by_the_right_name_but_another_key_is_refused_for_its_signature()
+    {
+        using var otherKey = RSA.Create(1024);
+        var impostor = Milan.IssueIntermediate("SEV-Milan", key: otherKey);
+
+        var result = Verify(Milan, Milan.Create(new byte[64]), anchors: Milan.AnchorsPinning(Milan.Ark, impostor, Milan.Ark), certificates: Milan.Vcek);
+
+        result.Errors.Should().Equal("the signature on 'SEV-VCEK' does not verify with the key of 'SEV-Milan'");
+    }
+
+    [Fact]
+    public void A_Turin_VCEK_whose_FMC_SPL_differs_from_the_reported_TCB_fails_on_that_field_alone()
+    {
+        var certified = amd.Turin.ReportedTcb.ToArray();
+        certified[0]++;
+        var otherVcek = amd.Turin.IssueVcek(certified, "Turin", hardwareIdLength: 8);
+
+        var result = Verify(amd.Turin, amd.Turin.Create(new byte[64]), certificates: otherVcek);
+
+        result.Errors.Should().Equal($"FMC SPL is {certified[0]} in 'SEV-VCEK' but {amd.Turin.ReportedTcb[0]} in REPORTED_TCB");
     }
 }

@@ -144,7 +144,7 @@ public sealed class SnpVerifierTests
         var bad = EvidenceVerifier.Verify(VcekReport, Options(VcekCertificate, allowDebug: true) with { ExpectedMeasurement = new byte[48] });
 
         good.Verified.Should().BeTrue();
-        bad.Errors.Should().ContainSingle().Which.Should().StartWith("MEASUREMENT does not match");
+        bad.Errors.Should().ContainSingle().Which.Should().StartWith("MEASUREMENT does not match the expected measurement (evidence has b07af962");
     }
 
     [Theory]

@@ -429,6 +429,26 @@ public sealed class CcelParserTests
         act.Should().Throw<EventLogException>().WithMessage("CCEL has more than 65536 events");
     }
 
+    [Fact]
+    public void An_event_with_a_digest_of_an_algorithm_the_spec_ID_event_did_not_announce_is_refused()
+    {
+        byte[] ccel = [.. Header(), .. RawEvent(1, SyntheticEvent.Separator, [(0x0004, new byte[20]), (CcelParser.Sha384AlgorithmId, new byte[48])])];
+
+        var act = () => CcelParser.Parse(ccel);
+
+        act.Should().Throw<EventLogException>().WithMessage("CCEL event 1 at offset 69: digest algorithm 0x0004 is not announced in the spec-ID event");
+    }
+
+    [Fact]
+    public void A_digest_size_of_64_bytes_is_the_largest_accepted()
+    {
+        var ccel = SyntheticEventLog.SpecIdHeader([(0x000D, 64), (0x000C, 48)]); // SHA-512, SHA-384
+
+        var log = CcelParser.Parse(ccel);
+
+        log.Events.Should().ContainSingle();
+    }
+
     /// <summary>A synthetic CCEL's spec-ID header event alone (69 bytes; SHA-256 and SHA-384), with no events after it.</summary>
     private static byte[] Header() => SyntheticEventLog.SpecIdHeader([(0x000B, 32), (0x000C, 48)]);
 

@@ -90,6 +90,18 @@ public sealed class IntelTcbEvaluatorTests : IDisposable
     }
 
     [Fact]
+    public void Collateral_is_fresh_until_the_second_of_its_next_update()
+    {
+        var nextUpdate = new DateTimeOffset(2025, 11, 26, 13, 7, 17, TimeSpan.Zero); // tcbInfo.json's nextUpdate
+
+        var atNextUpdate = JudgeReal("tdx_quote_6.dat", nextUpdate, TcbStatus.OutOfDate);
+        var secondAfter = JudgeReal("tdx_quote_6.dat", nextUpdate.AddSeconds(1), TcbStatus.OutOfDate);
+
+        atNextUpdate.Errors.Should().BeEmpty();
+        secondAfter.Errors.Should().ContainSingle().Which.Should().StartWith("tcbInfo is stale: its nextUpdate 2025-11-26T13:07:17Z is before the verification time 2025-11-26T13:07:18Z");
+    }
+
+    [Fact]
     public void Real_collateral_for_another_FMSPC_fails_naming_both()
     {
         var result = JudgeReal("tdx_quote_5.dat", RealCollateralValid);

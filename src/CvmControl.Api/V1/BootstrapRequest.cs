@@ -36,4 +36,12 @@ public sealed class VolumeSpec
     /// <summary>Absolute mount point; defaults to <c>/&lt;dm_name&gt;</c>.</summary>
     [JsonPropertyName("mount_point")]
     public string? MountPoint { get; set; }
+
+    /// <summary>
+    /// Opt-in keyed dm-integrity under dm-crypt, so a block the host changes reads as an I/O error instead
+    /// of altered data; false (the default) when missing. Chosen when the volume is formatted: a volume is
+    /// only ever opened the way it was formatted.
+    /// </summary>
+    [JsonPropertyName("integrity")]
+    public bool? Integrity { get; set; }
 }

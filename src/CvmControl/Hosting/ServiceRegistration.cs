@@ -10,6 +10,7 @@ using CvmControl.State;
 using CvmControl.Tools;
 using CvmControl.Volumes;
 using CvmControl.Volumes.Devices;
+using CvmControl.Volumes.Integrity;
 using CvmControl.Volumes.Luks;
 using Microsoft.Extensions.Options;
 
@@ -55,6 +56,9 @@ internal static class ServiceRegistration
         services.AddSingleton<Blkid>();
         services.AddSingleton<E2fsprogs>();
         services.AddSingleton<Mounter>();
+        services.AddSingleton<Dmsetup>();
+        services.AddSingleton<Integritysetup>();
+        services.AddSingleton<Dmesg>();
         // The cloud decides what a volume_id means: --cloud, or DMI read once at start (logged by CloudStartup).
         services.AddSingleton(sp => CloudSelection.Choose(
             settings.Cloud, new CloudDetector(sp.GetRequiredService<IOptions<DeviceOptions>>().Value.SysRoot).Detect()));
@@ -83,6 +87,7 @@ internal static class ServiceRegistration
         services.AddSingleton<IBlockDevices, SysfsBlockDevices>();
         services.AddSingleton<MappingProof>();
         services.AddSingleton<BlankCheck>();
+        services.AddSingleton<IntegrityLayers>();
         services.AddSingleton<IVolumePipeline, LuksVolumePipeline>();
         services.AddSingleton<IPassphraseRotator, LuksPassphraseRotator>();
 

@@ -31,4 +31,8 @@ internal sealed class RecordedVolume
 
     [JsonPropertyName("mount_point")]
     public required string MountPoint { get; init; }
+
+    /// <summary>Whether the volume was set up with dm-integrity; a record written before the field existed reads as false.</summary>
+    [JsonPropertyName("integrity")]
+    public bool Integrity { get; init; }
 }

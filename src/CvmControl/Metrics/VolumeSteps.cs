@@ -9,4 +9,6 @@ internal static class VolumeSteps
     public const string E2fsck = "e2fsck";
     public const string Resize2fs = "resize2fs";
     public const string Mount = "mount";
+    public const string IntegrityFormat = "integrity_format";
+    public const string IntegrityOpen = "integrity_open";
 }

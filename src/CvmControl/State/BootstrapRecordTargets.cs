@@ -10,7 +10,7 @@ internal static class BootstrapRecordTargets
     {
         /// <summary>The recorded volumes, sorted by dm name.</summary>
         public IReadOnlyList<VolumeTarget> Targets =>
-            [.. record.Volumes.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new VolumeTarget(kv.Key, kv.Value.VolumeId, kv.Value.MountPoint))];
+            [.. record.Volumes.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new VolumeTarget(kv.Key, kv.Value.VolumeId, kv.Value.MountPoint, kv.Value.Integrity))];
     }
 
     extension(BootstrapRecord)
@@ -19,7 +19,7 @@ internal static class BootstrapRecordTargets
         {
             UserId = userId,
             CompletedAt = completedAt,
-            Volumes = volumes.ToDictionary(v => v.DmName, v => new RecordedVolume { VolumeId = v.VolumeId, MountPoint = v.MountPoint }, StringComparer.Ordinal),
+            Volumes = volumes.ToDictionary(v => v.DmName, v => new RecordedVolume { VolumeId = v.VolumeId, MountPoint = v.MountPoint, Integrity = v.Integrity }, StringComparer.Ordinal),
         };
     }
 }

@@ -126,28 +126,76 @@ internal sealed partial class Cryptsetup(IProcessRunner runner)
     /// </summary>
     public async Task AddKeyAsync(string device, Passphrase oldPassphrase, Passphrase newPassphrase, LuksCost cost, string keyDirectory, CancellationToken cancellationToken)
     {
-        var keyFile = Path.Combine(keyDirectory, "newkey-" + Guid.NewGuid().ToString("N"));
-        try
+        using var keyFile = SecretFile.Write(keyDirectory, "newkey", newPassphrase.Utf8.Span);
+        var spec = WithKey(oldPassphrase, ["luksAddKey", .. cost.Arguments(), "--key-file=-", device, keyFile.Path]) with
         {
-            using (var stream = new FileStream(keyFile, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            }))
-            {
-                stream.Write(newPassphrase.Utf8.Span);
-            }
-            var spec = WithKey(oldPassphrase, ["luksAddKey", .. cost.Arguments(), "--key-file=-", device, keyFile]) with
-            {
-                Secrets = [oldPassphrase.Value, newPassphrase.Value],
-            };
-            await runner.RunCheckedAsync("luksAddKey failed", spec, cancellationToken);
-        }
-        finally
+            Secrets = [oldPassphrase.Value, newPassphrase.Value],
+        };
+        await runner.RunCheckedAsync("luksAddKey failed", spec, cancellationToken);
+    }
+
+    /// <summary>
+    /// Formats a detached LUKS2 header into the new file <paramref name="header"/> for the data device
+    /// <paramref name="dataDevice"/> (data from its first byte), with the given volume key, so that the
+    /// caller knows the key without another KDF run. The header takes the standard 16 MiB: two 16 KiB
+    /// metadata copies and the keyslot area.
+    /// </summary>
+    public async Task FormatDetachedAsync(string header, string dataDevice, Passphrase passphrase, ReadOnlyMemory<byte> volumeKey, LuksCost cost, string keyDirectory, CancellationToken cancellationToken)
+    {
+        using var keyFile = SecretFile.Write(keyDirectory, "volume-key", volumeKey.Span);
+        await runner.RunCheckedAsync("luksFormat failed", WithKey(passphrase,
+        [
+            "luksFormat", "--batch-mode", "--type", "luks2",
+            "--cipher", LuksParameters.Cipher, "--key-size", LuksParameters.KeyBitsText, "--hash", LuksParameters.Hash,
+            .. cost.Arguments(),
+            "--luks2-metadata-size", "16k", "--luks2-keyslots-size", DetachedKeyslotsSize,
+            "--header", header, "--volume-key-file", keyFile.Path,
+            "--key-file=-", dataDevice,
+        ]), cancellationToken);
+    }
+
+    /// <summary>16 MiB less the two 16 KiB metadata copies: a detached header fills exactly the 16 MiB an attached one takes.</summary>
+    public const string DetachedKeyslotsSize = "16352k";
+
+    /// <summary>
+    /// The volume key of header <paramref name="header"/> and the keyslot <paramref name="passphrase"/>
+    /// opened (one KDF run). cryptsetup writes the key into a file it creates in <paramref name="keyDirectory"/>
+    /// (tmpfs); it is read and deleted at once. Null when the passphrase opens no keyslot (exit code 2).
+    /// </summary>
+    public async Task<(int Slot, byte[] VolumeKey)?> VolumeKeyAsync(string header, Passphrase passphrase, string keyDirectory, CancellationToken cancellationToken)
+    {
+        using var keyFile = SecretFile.Reserve(keyDirectory, "volume-key");
+        var result = await runner.RunAsync("cryptsetup luksDump --dump-volume-key failed",
+            WithKey(passphrase, ["luksDump", "--dump-volume-key", "--batch-mode", "--verbose", "--volume-key-file", keyFile.Path, "--key-file=-", header]), cancellationToken);
+        if (result.ExitCode == 2)
         {
-            File.Delete(keyFile);
+            return null;
         }
+        if (result.ExitCode != 0)
+        {
+            throw ToolFailure.From("cryptsetup luksDump --dump-volume-key failed", result);
+        }
+        var slot = ParseSlot(result) ?? throw new ToolFailure("cryptsetup luksDump --dump-volume-key failed", "cryptsetup did not report which key slot it unlocked", 0);
+        var key = File.ReadAllBytes(keyFile.Path);
+        if (key.Length != LuksParameters.KeyBytes)
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(key);
+            throw new ToolFailure("cryptsetup luksDump --dump-volume-key failed", $"the volume key has {key.Length} bytes, not {LuksParameters.KeyBytes}", 0);
+        }
+        return (slot, key);
+    }
+
+    /// <summary>
+    /// Opens <paramref name="dataDevice"/> as <c>/dev/mapper/<paramref name="name"/></c> with the detached,
+    /// checked header copy <paramref name="header"/> and a volume key cryptsetup checks against the
+    /// header's digest: no KDF run.
+    /// </summary>
+    public async Task OpenWithVolumeKeyAsync(string dataDevice, string header, string name, ReadOnlyMemory<byte> volumeKey, string keyDirectory, CancellationToken cancellationToken)
+    {
+        using var keyFile = SecretFile.Write(keyDirectory, "volume-key", volumeKey.Span);
+        await runner.RunCheckedAsync("luksOpen failed",
+            new ProcessSpec("cryptsetup", ["open", "--type", "luks2", "--header", header, "--volume-key-file", keyFile.Path, dataDevice, name]) { Timeout = TimeSpan.FromMinutes(2) },
+            cancellationToken);
     }
 
     /// <summary>Copies the header and keyslot area of <paramref name="device"/> into the new file <paramref name="file"/>.</summary>

@@ -206,9 +206,16 @@ internal static class RequestValidator
                 mountPoint = null;
             }
 
+            var integrity = spec.Integrity ?? false;
+            if (integrity && name.Length > Names.MaxIntegrityDmNameLength)
+            {
+                errors.Add($"{field}: a volume with integrity may have a name of at most {Names.MaxIntegrityDmNameLength} characters (its layers below are named after it)");
+                continue;
+            }
+
             if (passphrase is not null && mountPoint is not null && volumeIdProblem is null)
             {
-                result.Add(new VolumePlan(new VolumeTarget(name, volumeId!, mountPoint), passphrase));
+                result.Add(new VolumePlan(new VolumeTarget(name, volumeId!, mountPoint, integrity), passphrase));
             }
         }
 

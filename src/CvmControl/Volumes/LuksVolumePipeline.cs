@@ -2,6 +2,7 @@ using CvmControl.Metrics;
 using CvmControl.OS;
 using CvmControl.Tools;
 using CvmControl.Volumes.Devices;
+using CvmControl.Volumes.Integrity;
 using CvmControl.Volumes.Luks;
 using Microsoft.Extensions.Options;
 
@@ -23,6 +24,8 @@ internal sealed partial class LuksVolumePipeline(
     HeaderWriteBack writeBack,
     MappingProof mappings,
     BlankCheck blank,
+    IntegrityLayers integrity,
+    KeyDirectory keyDirectory,
     TimeProvider time,
     IOptions<VolumeOptions> volumeOptions,
     IOptions<DeviceOptions> deviceOptions,
@@ -86,6 +89,10 @@ internal sealed partial class LuksVolumePipeline(
             await mappings.ProveAsync(volume, mapper, device, passphrase, mount: null, stopping);
             LogMappingExists(logger, volume.DmName);
         }
+        else if (volume.Integrity)
+        {
+            formatted = await SetUpWithIntegrityAsync(volume, device, passphrase, warnings, step, stopping);
+        }
         else
         {
             formatted = await SetUpLuksAsync(volume, device, passphrase, warnings, step, stopping);
@@ -100,18 +107,18 @@ internal sealed partial class LuksVolumePipeline(
             case null:
                 LogMakingFileSystem(logger, volume.DmName);
                 step(VolumeStep.Mkfs);
-                await _metrics.TimeStepAsync(VolumeSteps.Mkfs, volume.DmName, () => e2fsprogs.MakeExt4Async(mapper, stopping));
+                await WithKernelAccountAsync(volume, () => _metrics.TimeStepAsync(VolumeSteps.Mkfs, volume.DmName, () => e2fsprogs.MakeExt4Async(mapper, stopping)));
                 break;
             case "ext4":
                 step(VolumeStep.Fsck);
-                var fsck = await _metrics.TimeStepAsync(VolumeSteps.E2fsck, volume.DmName, () => e2fsprogs.CheckAsync(mapper, stopping));
+                var fsck = await WithKernelAccountAsync(volume, () => _metrics.TimeStepAsync(VolumeSteps.E2fsck, volume.DmName, () => e2fsprogs.CheckAsync(mapper, stopping)));
                 if (fsck == 1)
                 {
                     LogFsckCorrected(logger, volume.DmName);
                 }
                 stopping.ThrowIfCancellationRequested();
                 step(VolumeStep.Resize);
-                await _metrics.TimeStepAsync(VolumeSteps.Resize2fs, volume.DmName, () => e2fsprogs.ResizeAsync(mapper, stopping));
+                await WithKernelAccountAsync(volume, () => _metrics.TimeStepAsync(VolumeSteps.Resize2fs, volume.DmName, () => e2fsprogs.ResizeAsync(mapper, stopping)));
                 break;
             default:
                 throw new VolumeOperationException("unsupported filesystem", $"{mapper} holds {type}; only ext4 is supported and nothing is formatted over existing data");
@@ -121,7 +128,7 @@ internal sealed partial class LuksVolumePipeline(
         stopping.ThrowIfCancellationRequested();
         step(VolumeStep.Mount);
         Directory.CreateDirectory(volume.MountPoint, (UnixFileMode)0b111_101_101);
-        await _metrics.TimeStepAsync(VolumeSteps.Mount, volume.DmName, () => mounter.MountAsync(mapper, volume.MountPoint, "ext4", stopping));
+        await WithKernelAccountAsync(volume, () => _metrics.TimeStepAsync(VolumeSteps.Mount, volume.DmName, () => mounter.MountAsync(mapper, volume.MountPoint, "ext4", stopping)));
         LogMounted(logger, volume.DmName, volume.MountPoint);
     }
 
@@ -132,23 +139,9 @@ internal sealed partial class LuksVolumePipeline(
 
         // 4. Format only a device that is provably blank: luksFormat from a daemon never asks, and a disk
         //    restored from a snapshot or with a wiped header holds data that must never be destroyed.
-        //    The blank read comes first, in-process; it stops at the first non-zero byte, which for a LUKS
-        //    device is its first one. Zeros across the first 16 MiB leave no room for a LUKS header (both
-        //    copies of a LUKS2 header and all their alternative offsets lie there), so isLuks runs only
-        //    when the read finds data. blkid's probe, which also looks where the read does not (the
-        //    end-of-device superblocks), runs whenever the device is not LUKS.
-        var found = await Task.Run(() => ReadForData(device), stopping);
-        var wasLuks = found is not null && await cryptsetup.IsLuksAsync(device, stopping);
+        var wasLuks = await IsLuksOrBlankAsync(volume, device, stopping);
         if (!wasLuks)
         {
-            var signature = await blkid.ProbeAnySignatureAsync(device, stopping);
-            var data = signature is null ? found : $"blkid found: {signature}";
-            if (data is not null)
-            {
-                LogRefusedFormat(logger, volume.DmName, device, data);
-                throw new VolumeOperationException(NotBlank, $"{device} is not LUKS and not blank: {data}. A new disk reads as zeros; this one may hold data or a damaged header, so it is left untouched");
-            }
-            stopping.ThrowIfCancellationRequested();
             LogFormatting(logger, volume.DmName, device);
             step(VolumeStep.LuksFormat);
             await kdf.RunAsync(kdf.NewSlotCostBytes, () => _metrics.TimeStepAsync(VolumeSteps.LuksFormat, volume.DmName, () => cryptsetup.FormatAsync(device, passphrase, cost, stopping)));
@@ -167,6 +160,7 @@ internal sealed partial class LuksVolumePipeline(
         stopping.ThrowIfCancellationRequested();
         step(VolumeStep.CheckHeader);
         using var header = await CheckHeaderAsync(device, stopping);
+        RequireLayout(volume, device, header.Verdict);
         if (wasLuks)
         {
             LogExisting(logger, volume.DmName, header.Verdict.HasMarker ? "initialised by cvm-control" : "not marked by cvm-control");
@@ -185,6 +179,234 @@ internal sealed partial class LuksVolumePipeline(
     }
 
     public const string NotBlank = "device is not blank; refusing to format";
+    public const string IntegrityMismatch = "integrity setting does not match the volume";
+
+    /// <summary>
+    /// Whether <paramref name="device"/> is LUKS; when it is not, it must be provably blank (else this throws).
+    /// The blank read comes first, in-process; it stops at the first non-zero byte, which for a LUKS
+    /// device is its first one. Zeros across the first 16 MiB leave no room for a LUKS header (both
+    /// copies of a LUKS2 header and all their alternative offsets lie there), so isLuks runs only when
+    /// the read finds data. blkid's probe, which also looks where the read does not (the end-of-device
+    /// superblocks), runs whenever the device is not LUKS. The read's first sample after the header area
+    /// is the first block at 16 MiB, where a volume with integrity keeps its dm-integrity superblock: a
+    /// disk whose header was wiped but whose integrity layer is still there is never blank.
+    /// </summary>
+    private async Task<bool> IsLuksOrBlankAsync(VolumeTarget volume, string device, CancellationToken stopping)
+    {
+        var found = await Task.Run(() => ReadForData(device), stopping);
+        if (found is not null && await cryptsetup.IsLuksAsync(device, stopping))
+        {
+            return true;
+        }
+        var signature = await blkid.ProbeAnySignatureAsync(device, stopping);
+        var data = signature is null ? found : $"blkid found: {signature}";
+        if (data is not null)
+        {
+            LogRefusedFormat(logger, volume.DmName, device, data);
+            throw new VolumeOperationException(NotBlank, $"{device} is not LUKS and not blank: {data}. A new disk reads as zeros; this one may hold data or a damaged header, so it is left untouched");
+        }
+        stopping.ThrowIfCancellationRequested();
+        return false;
+    }
+
+    /// <summary>
+    /// A volume is opened only the way it was formatted. A header made for integrity keeps its data on
+    /// the dm-integrity device (data offset 0); opened straight on the disk, its data would overlap the
+    /// header, and the integrity layer would be read as ciphertext. The reverse would put dm-integrity
+    /// over existing ciphertext. Either way nothing is changed.
+    /// </summary>
+    private static void RequireLayout(VolumeTarget volume, string device, LuksHeaderPolicy.Verdict verdict)
+    {
+        if (verdict.DetachedData != volume.Integrity)
+        {
+            throw new VolumeOperationException(IntegrityMismatch, verdict.DetachedData
+                ? $"{device} was formatted with integrity (its LUKS2 header keeps the data on a dm-integrity device); the request has \"integrity\": false. Nothing was changed"
+                : $"{device} was formatted without integrity; the request has \"integrity\": true, and an existing volume never gets an integrity layer. Nothing was changed");
+        }
+    }
+
+    /// <summary>
+    /// Steps 4 to 6 for a volume with integrity; returns whether this run formatted the device. Leftover
+    /// lower mappings of an earlier, interrupted run are removed first (the dm-crypt mapping is not open,
+    /// so nothing uses them), and they are removed again if this run fails before dm-crypt is open.
+    /// </summary>
+    private async Task<bool> SetUpWithIntegrityAsync(VolumeTarget volume, string device, Passphrase passphrase, List<string> warnings, Action<string> step, CancellationToken stopping)
+    {
+        await integrity.RemoveLeftoversAsync(volume.DmName, stopping);
+        if (!await IsLuksOrBlankAsync(volume, device, stopping))
+        {
+            await FormatWithIntegrityAsync(volume, device, passphrase, step, stopping);
+            return true;
+        }
+
+        step(VolumeStep.CheckHeader);
+        using var header = await CheckHeaderAsync(device, stopping);
+        RequireLayout(volume, device, header.Verdict);
+        LogExisting(logger, volume.DmName, header.Verdict.HasMarker ? "initialised by cvm-control" : "not marked by cvm-control");
+
+        // One KDF run gives both the volume key (for the HMAC keys and dm-crypt) and the keyslot it came from.
+        step(VolumeStep.LuksOpen);
+        var directory = keyDirectory.Prepare();
+        var unlocked = await kdf.RunAsync(header.Verdict.KdfMemoryBytes, () => cryptsetup.VolumeKeyAsync(header.Path, passphrase, directory, stopping))
+            ?? throw new VolumeOperationException("luksOpen failed", $"the passphrase opens no key slot of the LUKS2 header of {device}");
+        var (slot, volumeKey) = unlocked;
+        try
+        {
+            await OpenLayersAsync(volume, device, header.Path, volumeKey, format: false, step, stopping);
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(volumeKey);
+        }
+        LogOpened(logger, volume.DmName, slot);
+
+        step(VolumeStep.LuksKillSlot);
+        await RemoveOtherKeyslotsAsync(volume, header, slot, passphrase, warnings);
+        return false;
+    }
+
+    /// <summary>
+    /// A new volume with integrity. The volume key is drawn here, so the HMAC keys derive from it before
+    /// LUKS2 exists. The order makes a power cut safe to retry or plainly visible: the dm-integrity
+    /// device is made and wiped first, then the LUKS2 header is formatted into a tmpfs file, checked like
+    /// any other, and only then written to the disk's first 16 MiB. A cut before that write leaves zeros
+    /// there and a dm-integrity superblock at 16 MiB, which the blank guard refuses with the offset it
+    /// found (the disk holds no data yet, so an operator can zero its first 17 MiB and retry).
+    /// </summary>
+    private async Task FormatWithIntegrityAsync(VolumeTarget volume, string device, Passphrase passphrase, Action<string> step, CancellationToken stopping)
+    {
+        LogFormattingWithIntegrity(logger, volume.DmName, device);
+        var volumeKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(LuksParameters.KeyBytes);
+        var directory = keyDirectory.Prepare();
+        var headerFile = Path.Combine(directory, "new-header-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            step(VolumeStep.IntegrityFormat);
+            var below = await _metrics.TimeStepAsync(VolumeSteps.IntegrityFormat, volume.DmName, () => integrity.OpenAsync(volume.DmName, device, volumeKey, format: true, stopping));
+            try
+            {
+                step(VolumeStep.LuksFormat);
+                await kdf.RunAsync(kdf.NewSlotCostBytes, () => _metrics.TimeStepAsync(VolumeSteps.LuksFormat, volume.DmName,
+                    () => cryptsetup.FormatDetachedAsync(headerFile, below, passphrase, volumeKey, volumeOptions.Value.Cost, directory, stopping)));
+                try
+                {
+                    await cryptsetup.ImportTokenAsync(headerFile, MarkerToken(), CancellationToken.None);
+                }
+                catch (ToolFailure failure)
+                {
+                    LogMarkerFailed(logger, volume.DmName, failure.Detail);
+                }
+                step(VolumeStep.CheckHeader);
+                LuksHeaderPolicy.Verdict verdict;
+                try
+                {
+                    verdict = await headers.CheckCopyAsync(headerFile, stopping);
+                }
+                catch (HeaderRejected rejected)
+                {
+                    throw new VolumeOperationException("LUKS2 header rejected", $"the header just formatted for {device}: {rejected.Message}");
+                }
+                RequireLayout(volume, device, verdict);
+                step(VolumeStep.WriteHeader);
+                await Task.Run(() => WriteHeaderArea(device, headerFile), stopping);
+                step(VolumeStep.LuksOpen);
+                await _metrics.TimeStepAsync(VolumeSteps.Open, volume.DmName, () => cryptsetup.OpenWithVolumeKeyAsync(below, headerFile, volume.DmName, volumeKey, directory, stopping));
+            }
+            catch
+            {
+                await RemoveLayersQuietlyAsync(volume);
+                throw;
+            }
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(volumeKey);
+            HeaderGuard.Delete(headerFile);
+        }
+    }
+
+    /// <summary>Opens dm-integrity (growing it to the disk) and dm-crypt on it with the volume key; undoes the lower layers if dm-crypt does not open.</summary>
+    private async Task OpenLayersAsync(VolumeTarget volume, string device, string header, byte[] volumeKey, bool format, Action<string> step, CancellationToken stopping)
+    {
+        step(VolumeStep.IntegrityOpen);
+        string below;
+        try
+        {
+            below = await _metrics.TimeStepAsync(VolumeSteps.IntegrityOpen, volume.DmName, () => integrity.OpenAsync(volume.DmName, device, volumeKey, format, stopping));
+            step(VolumeStep.LuksOpen);
+            await _metrics.TimeStepAsync(VolumeSteps.Open, volume.DmName, () => cryptsetup.OpenWithVolumeKeyAsync(below, header, volume.DmName, volumeKey, keyDirectory.Prepare(), stopping));
+        }
+        catch
+        {
+            await RemoveLayersQuietlyAsync(volume);
+            throw;
+        }
+    }
+
+    private async Task RemoveLayersQuietlyAsync(VolumeTarget volume)
+    {
+        try
+        {
+            await integrity.RemoveLeftoversAsync(volume.DmName, CancellationToken.None);
+        }
+        catch (ToolFailure failure)
+        {
+            LogLayersLeft(logger, volume.DmName, failure.Detail);
+        }
+    }
+
+    /// <summary>Writes a new header file over the disk's first 16 MiB and flushes it to the device.</summary>
+    private static void WriteHeaderArea(string device, string headerFile)
+    {
+        var bytes = File.ReadAllBytes(headerFile);
+        if (bytes.Length > BlankCheck.HeaderAreaBytes)
+        {
+            throw new VolumeOperationException("LUKS2 header too large", $"the new header has {bytes.Length} bytes; the header area is {BlankCheck.HeaderAreaBytes}");
+        }
+        try
+        {
+            using var stream = new FileStream(device, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1, FileOptions.WriteThrough);
+            stream.Write(bytes);
+            stream.Flush(flushToDisk: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new VolumeOperationException("cannot write the LUKS2 header", $"{device}: {ex.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Runs a filesystem step; when it fails on a volume with integrity, the kernel's dm-integrity
+    /// messages about the volume (checksum mismatches: blocks the host changed) are logged and added to
+    /// the error detail.
+    /// </summary>
+    private async Task<T> WithKernelAccountAsync<T>(VolumeTarget volume, Func<Task<T>> run)
+    {
+        try
+        {
+            return await run();
+        }
+        catch (ToolFailure failure) when (volume.Integrity)
+        {
+            var lines = await integrity.KernelMessagesAsync(volume.DmName, CancellationToken.None);
+            if (lines.Count == 0)
+            {
+                throw;
+            }
+            foreach (var line in lines)
+            {
+                LogIntegrityMessage(logger, volume.DmName, line);
+            }
+            throw new ToolFailure(failure.Message, $"{failure.Detail}; kernel: {string.Join(" | ", lines)}", failure.ExitCode);
+        }
+    }
+
+    private async Task WithKernelAccountAsync(VolumeTarget volume, Func<Task> run) =>
+        await WithKernelAccountAsync(volume, async () =>
+        {
+            await run();
+            return true;
+        });
 
     private string? ReadForData(string device)
     {
@@ -311,6 +533,15 @@ internal sealed partial class LuksVolumePipeline(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName}: formatting blank device {Device} as LUKS2")]
     private static partial void LogFormatting(ILogger logger, string dmName, string device);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Volume {DmName}: formatting blank device {Device} with dm-integrity under LUKS2")]
+    private static partial void LogFormattingWithIntegrity(ILogger logger, string dmName, string device);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Volume {DmName}: could not remove its integrity mappings after a failure: {Detail}")]
+    private static partial void LogLayersLeft(ILogger logger, string dmName, string detail);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Volume {DmName}: kernel: {Line}")]
+    private static partial void LogIntegrityMessage(ILogger logger, string dmName, string line);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Volume {DmName}: refusing to format {Device}: {Found}")]
     private static partial void LogRefusedFormat(ILogger logger, string dmName, string device, string found);

@@ -20,6 +20,12 @@ internal static class VolumeStep
     public const string CheckHeader = "check_header";
 
     public const string LuksFormat = "luksFormat";
+
+    /// <summary>A volume with integrity: making its dm-integrity device, which wipes the whole disk once.</summary>
+    public const string IntegrityFormat = "integrity_format";
+
+    /// <summary>A volume with integrity: opening (and, after the disk grew, growing) its dm-integrity device.</summary>
+    public const string IntegrityOpen = "integrity_open";
     public const string LuksOpen = "luksOpen";
 
     /// <summary>Removing stale keyslots (bootstrap) or the old passphrase's keyslots (revoke_old).</summary>

@@ -4,7 +4,11 @@ namespace CvmControl.Volumes;
 /// <param name="DmName">Device-mapper name, <c>/dev/mapper/&lt;DmName&gt;</c>.</param>
 /// <param name="VolumeId">Cloud volume id, e.g. <c>vol-0abc…</c>.</param>
 /// <param name="MountPoint">Absolute, normalised mount point.</param>
-internal sealed record VolumeTarget(string DmName, string VolumeId, string MountPoint);
+/// <param name="Integrity">
+/// Whether the volume has a keyed dm-integrity layer under dm-crypt (opt-in, fixed at format time): a
+/// volume is opened only the way it was formatted.
+/// </param>
+internal sealed record VolumeTarget(string DmName, string VolumeId, string MountPoint, bool Integrity = false);
 
 /// <summary>The outcome of one volume's bootstrap or rotation.</summary>
 internal sealed record VolumeOutcome(bool Ok, string? Error = null, string? Detail = null)

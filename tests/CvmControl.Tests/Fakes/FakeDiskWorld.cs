@@ -7,7 +7,7 @@ namespace CvmControl.Tests.Fakes;
 
 /// <summary>
 /// A process runner that simulates cryptsetup, blkid, e2fsprogs and mount over disks that are files, with
-/// the behaviour documented in shared/notes/cryptsetup-facts.md (exit codes, "Key slot N unlocked.",
+/// the behaviour of cryptsetup 2.6.1 as its man pages and a real run show it (exit codes, "Key slot N unlocked.",
 /// unauthenticated luksKillSlot on empty stdin, keyslot try order). A LUKS disk's header area lives in
 /// its file as a <see cref="FakeLuksImage"/>, so header copies, edits on copies and the daemon's own
 /// write-back are real bytes: what the daemon writes to a device is decoded the way cryptsetup would

@@ -39,7 +39,7 @@ public sealed class BootstrapRecordStoreTests : IDisposable
         _store.Save(BootstrapRecord.From("alice", Targets[..1], DateTimeOffset.UnixEpoch));
 
         File.ReadAllText(_run.BootstrapRecord).Should().Be(
-            """{"version":1,"user_id":"alice","completed_at":"1970-01-01T00:00:00+00:00","volumes":{"data":{"volume_id":"vol-0aaa","mount_point":"/data"}}}""");
+            """{"version":1,"user_id":"alice","completed_at":"1970-01-01T00:00:00+00:00","volumes":{"data":{"volume_id":"vol-0aaa","mount_point":"/data","integrity":false}}}""");
     }
 
     [Fact]

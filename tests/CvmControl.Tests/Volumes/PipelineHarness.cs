@@ -3,6 +3,7 @@ using CvmControl.Tests.Fakes;
 using CvmControl.Tools;
 using CvmControl.Volumes;
 using CvmControl.Volumes.Devices;
+using CvmControl.Volumes.Integrity;
 using CvmControl.Volumes.Luks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -32,8 +33,10 @@ internal sealed class PipelineHarness : IDisposable
         var keys = new KeyDirectory(volumeOptions, Mounts);
         var headers = new HeaderGuard(cryptsetup, keys);
         var writeBack = new HeaderWriteBack(headers, Log.CreateLogger<HeaderWriteBack>());
+        var blank = new BlankCheck(deviceOptions);
+        var integrity = new IntegrityLayers(new Dmsetup(World), new Integritysetup(World), new Dmesg(World), Blocks, keys, blank, deviceOptions);
         Pipeline = new LuksVolumePipeline(Resolver, cryptsetup, new Blkid(World), new E2fsprogs(World), new Mounter(World), Mounts, Kdf,
-            headers, writeBack, new MappingProof(Blocks, headers, cryptsetup, Kdf), new BlankCheck(deviceOptions), TimeProvider.System,
+            headers, writeBack, new MappingProof(Blocks, headers, cryptsetup, Kdf), blank, integrity, keys, TimeProvider.System,
             volumeOptions, deviceOptions, Log.CreateLogger<LuksVolumePipeline>(), metrics);
         Rotator = new LuksPassphraseRotator(Resolver, cryptsetup, Kdf, keys, headers, writeBack, volumeOptions, Log.CreateLogger<LuksPassphraseRotator>());
     }

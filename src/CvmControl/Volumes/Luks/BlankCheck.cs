@@ -57,7 +57,7 @@ internal sealed class BlankCheck(IOptions<DeviceOptions> options)
     }
 
     /// <summary>Device size: a regular file's length, or the block device's size from sysfs.</summary>
-    private long SizeOf(string device)
+    public long SizeOf(string device)
     {
         var info = new FileInfo(device);
         if ((info.Attributes & FileAttributes.Device) == 0 && info.Length > 0)

@@ -44,6 +44,16 @@ internal static class LuksHeaderPolicy
         /// so this bounds any unlock of the header; the KDF gate admits the run by it.
         /// </summary>
         public long KdfMemoryBytes { get; init; }
+
+        /// <summary>
+        /// Where the encrypted data starts on the device the header describes. 0 means the data lives on
+        /// another device (a volume with integrity: the header is detached from the dm-integrity device
+        /// below dm-crypt); otherwise the data follows the header and keyslot area on the same device.
+        /// </summary>
+        public long DataOffset { get; init; }
+
+        /// <summary>Whether the header was made for data on a separate device (see <see cref="DataOffset"/>).</summary>
+        public bool DetachedData => DataOffset == 0;
     }
 
     /// <summary>Checks the binary header (magic, version, size, UUID) and the JSON metadata.</summary>
@@ -86,9 +96,9 @@ internal static class LuksHeaderPolicy
             var layout = CheckConfig(root["config"], (long)headerSize);
             var keyslots = CheckKeyslots(root["keyslots"], layout, out var kdfMemory);
             var hasMarker = CheckTokens(root["tokens"]);
-            CheckSegments(root["segments"], layout);
+            var dataOffset = CheckSegments(root["segments"], layout);
             CheckDigests(root["digests"], keyslots);
-            return new Verdict([.. keyslots.Order()], hasMarker, uuid, (long)headerSize) { KdfMemoryBytes = kdfMemory };
+            return new Verdict([.. keyslots.Order()], hasMarker, uuid, (long)headerSize) { KdfMemoryBytes = kdfMemory, DataOffset = dataOffset };
         }
     }
 
@@ -213,7 +223,7 @@ internal static class LuksHeaderPolicy
         return marker;
     }
 
-    private static void CheckSegments(JsonElement element, Layout layout)
+    private static long CheckSegments(JsonElement element, Layout layout)
     {
         var segments = Members(element, "segments").ToList();
         if (segments.Count != 1 || segments[0].Name != "0")
@@ -228,9 +238,11 @@ internal static class LuksHeaderPolicy
         {
             throw new HeaderRejected($"segments.0.sector_size is {sector}; only 512 or 4096 are allowed");
         }
-        // The data must start past both header copies and the keyslot area, or writing data would overwrite them.
+        // The data must start past both header copies and the keyslot area, or writing data would overwrite
+        // them; or at 0, which only a header kept apart from its data device can mean. Which of the two a
+        // volume must have is the caller's to check: it knows whether it asked for integrity.
         var offset = NumericString(segment["offset"], "segments.0.offset", 0, long.MaxValue);
-        if (offset < layout.KeyslotsEnd)
+        if (offset != 0 && offset < layout.KeyslotsEnd)
         {
             throw new HeaderRejected($"segments.0.offset {offset} overlaps the header and keyslot area");
         }
@@ -243,6 +255,7 @@ internal static class LuksHeaderPolicy
         {
             throw new HeaderRejected("segments.0.flags: no segment flags (e.g. reencryption) are allowed");
         }
+        return offset;
     }
 
     private static void CheckDigests(JsonElement element, List<int> keyslots)

@@ -1,6 +1,7 @@
 using CvmControl.OS;
 using CvmControl.Tools;
 using CvmControl.Volumes.Devices;
+using CvmControl.Volumes.Integrity;
 
 namespace CvmControl.Volumes.Luks;
 
@@ -36,10 +37,16 @@ internal sealed class MappingProof(IBlockDevices blocks, HeaderGuard headers, Cr
             throw new VolumeOperationException(NotThisVolume, $"{mapper} ({mapping}) is the mapping \"{dm.Name}\"");
         }
         var backing = Number(device) ?? throw new VolumeOperationException(NotThisVolume, $"{device} is not a block device");
-        if (dm.Slaves is not [var only] || only != backing)
+        if (volume.Integrity)
         {
-            var sits = dm.Slaves.Count == 0 ? "nothing" : string.Join(", ", dm.Slaves);
-            throw new VolumeOperationException(NotThisVolume, $"{mapper} sits on {sits}, but volume {volume.VolumeId} is {device} ({backing})");
+            // dm-crypt on <name>@integrity, on <name>@data, on the disk.
+            var below = Below(dm, IntegrityLayers.IntegrityName(volume.DmName), mapper);
+            var window = Below(below, IntegrityLayers.DataName(volume.DmName), mapper);
+            RequireOn(window, backing, volume, device, mapper);
+        }
+        else
+        {
+            RequireOn(dm, backing, volume, device, mapper);
         }
 
         CheckedHeader header;
@@ -53,6 +60,12 @@ internal sealed class MappingProof(IBlockDevices blocks, HeaderGuard headers, Cr
         }
         using (header)
         {
+            if (header.Verdict.DetachedData != volume.Integrity)
+            {
+                throw new VolumeOperationException(NotThisVolume, header.Verdict.DetachedData
+                    ? $"the LUKS2 header of {device} was made for a volume with integrity, but the request has \"integrity\": false"
+                    : $"the LUKS2 header of {device} was made for a volume without integrity, but the request has \"integrity\": true");
+            }
             var expected = DmUuidOf(header.Verdict.Uuid, volume.DmName);
             if (dm.Uuid != expected)
             {
@@ -74,6 +87,28 @@ internal sealed class MappingProof(IBlockDevices blocks, HeaderGuard headers, Cr
     }
 
     private DeviceNumber? Number(string path) => Read(() => blocks.NumberOf(path));
+
+    /// <summary>The one mapping <paramref name="upper"/> sits on, which must be named <paramref name="name"/>.</summary>
+    private DmDevice Below(DmDevice upper, string name, string mapper)
+    {
+        var lower = upper.Slaves is [var only] ? Read(() => blocks.MappingOf(only)) : null;
+        if (lower is null || lower.Name != name)
+        {
+            var sits = upper.Slaves.Count == 0 ? "nothing" : string.Join(", ", upper.Slaves);
+            throw new VolumeOperationException(NotThisVolume, $"{mapper}: the mapping \"{upper.Name}\" sits on {sits}{(lower is null ? "" : $" (\"{lower.Name}\")")}, not on the mapping \"{name}\"");
+        }
+        return lower;
+    }
+
+    private static void RequireOn(DmDevice lowest, DeviceNumber backing, VolumeTarget volume, string device, string mapper)
+    {
+        if (lowest.Slaves is not [var only] || only != backing)
+        {
+            var sits = lowest.Slaves.Count == 0 ? "nothing" : string.Join(", ", lowest.Slaves);
+            var what = lowest.Name == volume.DmName ? mapper : $"{mapper} (through \"{lowest.Name}\")";
+            throw new VolumeOperationException(NotThisVolume, $"{what} sits on {sits}, but volume {volume.VolumeId} is {device} ({backing})");
+        }
+    }
 
     private static T Read<T>(Func<T> read)
     {

@@ -133,6 +133,26 @@ public sealed class LuksHeaderPolicyTests
     }
 
     [Fact]
+    public void Reports_data_right_after_the_header_area_as_on_the_same_device()
+    {
+        var verdict = LuksHeaderPolicy.Check(Luks2, Forged(r => r["segments"]!["0"]!["offset"] = "16777216"));
+
+        verdict.DataOffset.Should().Be(16777216);
+        verdict.DetachedData.Should().BeFalse();
+    }
+
+    [Fact]
+    public void Accepts_data_offset_zero_only_as_data_on_another_device()
+    {
+        // A header made for integrity keeps its data on the dm-integrity device; the pipeline refuses
+        // it for a volume without integrity, so offset 0 is never read as data overlapping the header.
+        var verdict = LuksHeaderPolicy.Check(Luks2, Forged(r => r["segments"]!["0"]!["offset"] = "0"));
+
+        verdict.DataOffset.Should().Be(0);
+        verdict.DetachedData.Should().BeTrue();
+    }
+
+    [Fact]
     public void Rejects_a_cipher_null_data_segment()
     {
         Rejection(Forged(r => r["segments"]!["0"]!["encryption"] = "cipher_null-ecb"))
@@ -153,7 +173,7 @@ public sealed class LuksHeaderPolicyTests
     [InlineData("keyslots.0.kdf.time", "0", "keyslots.0.kdf.time is 0; allowed: 1..1000")]
     [InlineData("keyslots.0.af.stripes", "1", "keyslots.0.af.stripes is 1; allowed: 4000..4000")]
     [InlineData("digests.0.iterations", "1", "digests.0.iterations is 1; allowed: 1000..100000000")]
-    [InlineData("segments.0.offset", "\"0\"", "segments.0.offset 0 overlaps the header and keyslot area")]
+    [InlineData("segments.0.offset", "\"512\"", "segments.0.offset 512 overlaps the header and keyslot area")]
     [InlineData("segments.0.type", "\"linear\"", "segments.0.type is \"linear\"; only crypt is allowed")]
     [InlineData("keyslots.0.af.hash", "\"sha1\"", "keyslots.0.af.hash is \"sha1\"; allowed: sha256, sha384, sha512")]
     [InlineData("digests.0.hash", "\"md5\"", "digests.0.hash is \"md5\"; allowed: sha256, sha384, sha512")]

@@ -76,7 +76,7 @@ listening() {
 
 stop() { kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; }
 
-# "+sys_admin,+ipc_lock,+mknod" from the unit's CapabilityBoundingSet=CAP_SYS_ADMIN CAP_IPC_LOCK CAP_MKNOD.
+# "+sys_admin,+ipc_lock,+mknod,+syslog" from the unit's CapabilityBoundingSet=CAP_SYS_ADMIN CAP_IPC_LOCK CAP_MKNOD CAP_SYSLOG.
 unit_caps() {
   sed -n 's/^CapabilityBoundingSet=//p' deploy/cvm-control.service | tr ' ' '\n' | sed 's/^CAP_/+/' | tr 'A-Z' 'a-z' | paste -sd, -
 }

@@ -9,7 +9,7 @@ set -euo pipefail
 # systemd: systemd-socket-activate and systemd-socket-proxyd (the socket activation tests, on the host
 # and in the guest; systemd-analyze for the unit checks). socat: the vsock bridge in the guest.
 # python3-prometheus-client: the reference parser of /metrics (tests/prometheus/check-exposition.py).
-PKGS=(qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cryptsetup-bin e2fsprogs
+PKGS=(qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cryptsetup-bin dmsetup e2fsprogs
       kmod cpio xz-utils systemd socat python3-prometheus-client)
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }

@@ -68,7 +68,7 @@ boot() {
 }
 
 # CVM_VM_CHAINS selects chains for a quicker loop while developing (default: all of them).
-chains=${CVM_VM_CHAINS:-main failures hostile powercut systemd clouds client}
+chains=${CVM_VM_CHAINS:-main failures hostile powercut systemd clouds client integrity}
 want() { [[ " $chains " == *" $1 "* ]]; }
 
 # The EBS chains boot with an EC2 instance's SMBIOS strings, so the daemon detects aws itself.
@@ -176,6 +176,39 @@ fi
 # --- Chain 6 (issue 15): the owner's client on the host (the published binary) drives a bootstrap and a
 # revoking rotation of the daemon in the guest through QEMU's user network; the guest then checks that
 # only the new passphrase opens the volume. The power cuts during revoking rotations are in chain 4. ---
+if want integrity; then
+vm_workdir cvm-integrity
+integ=$VM_WORKDIR
+vm_disk i1 128M > /dev/null
+vm_disk p1 128M > /dev/null
+vm_disk i3 64M > /dev/null
+cp "$here/rawdiff.py" "$integ/rawdiff.py"
+integrity_disks=(i1:vol00000e01 p1:vol00000e02 i3:vol00000e03)
+# flip IMAGE OFFSET: the host changes one byte of a powered-off disk (xor 0x5a), 100 bytes into the block.
+flip() { python3 -c 'import sys; f = open(sys.argv[1], "r+b"); o = int(sys.argv[2]) + 100; f.seek(o); b = f.read(1); f.seek(o); f.write(bytes([b[0] ^ 0x5A]))' "$1" "$2"; }
+echo PHASE=A > "$integ/phase.env"
+boot "$integ" integrity.sh 900 "${integrity_disks[@]}"
+if [ -s "$integ/tamper-i1" ] && [ -s "$integ/tamper-p1" ]; then
+  flip "$integ/i1.img" "$(cat "$integ/tamper-i1")"
+  flip "$integ/p1.img" "$(cat "$integ/tamper-p1")"
+  # i3: everything past the first MiB of its dm-integrity area (superblock and journal stay intact).
+  dd if=/dev/urandom of="$integ/i3.img" bs=1M seek=17 count=47 conv=notrunc status=none
+  vm_disk_resize i1 +256M > /dev/null
+  echo PHASE=B > "$integ/phase.env"
+  boot "$integ" integrity.sh 900 "${integrity_disks[@]}"
+  [ "$VM_LAST_STATUS" = cut ] || echo "FAIL integrity: phase B ended without its power cut ($VM_LAST_STATUS)" | tee -a "$all_results"
+fi
+if [ -s "$integ/tamper-grown" ]; then
+  flip "$integ/i1.img" "$(cat "$integ/tamper-grown")"
+  vm_disk_resize i1 +64M > /dev/null
+  echo PHASE=C > "$integ/phase.env"
+  boot "$integ" integrity.sh 900 "${integrity_disks[@]}"
+  [ "$VM_LAST_STATUS" = cut ] || echo "FAIL integrity: phase C ended without its power cut ($VM_LAST_STATUS)" | tee -a "$all_results"
+  echo PHASE=D > "$integ/phase.env"
+  boot "$integ" integrity.sh 900 "${integrity_disks[@]}"
+fi
+fi
+
 if want client; then
 vm_workdir cvm-client
 cw=$VM_WORKDIR

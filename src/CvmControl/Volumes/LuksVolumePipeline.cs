@@ -116,6 +116,16 @@ internal sealed partial class LuksVolumePipeline(
                 {
                     LogFsckCorrected(logger, volume.DmName);
                 }
+                if (volume.Integrity)
+                {
+                    // e2fsck -y gets past a block it cannot read (it rewrites it), so a pass can still
+                    // have met blocks the host changed: the kernel's account of them becomes a warning.
+                    var lines = await KernelAccountAsync(volume);
+                    if (lines.Count > 0)
+                    {
+                        warnings.Add($"e2fsck met blocks that failed their integrity check; kernel: {string.Join(" | ", lines)}");
+                    }
+                }
                 stopping.ThrowIfCancellationRequested();
                 step(VolumeStep.Resize);
                 await WithKernelAccountAsync(volume, () => _metrics.TimeStepAsync(VolumeSteps.Resize2fs, volume.DmName, () => e2fsprogs.ResizeAsync(mapper, stopping)));
@@ -252,7 +262,7 @@ internal sealed partial class LuksVolumePipeline(
         var (slot, volumeKey) = unlocked;
         try
         {
-            await OpenLayersAsync(volume, device, header.Path, volumeKey, format: false, step, stopping);
+            await OpenLayersAsync(volume, device, header.Path, volumeKey, step, stopping);
         }
         finally
         {
@@ -281,10 +291,10 @@ internal sealed partial class LuksVolumePipeline(
         var headerFile = Path.Combine(directory, "new-header-" + Guid.NewGuid().ToString("N"));
         try
         {
-            step(VolumeStep.IntegrityFormat);
-            var below = await _metrics.TimeStepAsync(VolumeSteps.IntegrityFormat, volume.DmName, () => integrity.OpenAsync(volume.DmName, device, volumeKey, format: true, stopping));
             try
             {
+                step(VolumeStep.IntegrityFormat);
+                var below = await _metrics.TimeStepAsync(VolumeSteps.IntegrityFormat, volume.DmName, () => integrity.OpenAsync(volume.DmName, device, volumeKey, format: true, stopping));
                 step(VolumeStep.LuksFormat);
                 await kdf.RunAsync(kdf.NewSlotCostBytes, () => _metrics.TimeStepAsync(VolumeSteps.LuksFormat, volume.DmName,
                     () => cryptsetup.FormatDetachedAsync(headerFile, below, passphrase, volumeKey, volumeOptions.Value.Cost, directory, stopping)));
@@ -326,13 +336,13 @@ internal sealed partial class LuksVolumePipeline(
     }
 
     /// <summary>Opens dm-integrity (growing it to the disk) and dm-crypt on it with the volume key; undoes the lower layers if dm-crypt does not open.</summary>
-    private async Task OpenLayersAsync(VolumeTarget volume, string device, string header, byte[] volumeKey, bool format, Action<string> step, CancellationToken stopping)
+    private async Task OpenLayersAsync(VolumeTarget volume, string device, string header, byte[] volumeKey, Action<string> step, CancellationToken stopping)
     {
         step(VolumeStep.IntegrityOpen);
         string below;
         try
         {
-            below = await _metrics.TimeStepAsync(VolumeSteps.IntegrityOpen, volume.DmName, () => integrity.OpenAsync(volume.DmName, device, volumeKey, format, stopping));
+            below = await _metrics.TimeStepAsync(VolumeSteps.IntegrityOpen, volume.DmName, () => integrity.OpenAsync(volume.DmName, device, volumeKey, format: false, stopping));
             step(VolumeStep.LuksOpen);
             await _metrics.TimeStepAsync(VolumeSteps.Open, volume.DmName, () => cryptsetup.OpenWithVolumeKeyAsync(below, header, volume.DmName, volumeKey, keyDirectory.Prepare(), stopping));
         }
@@ -388,17 +398,24 @@ internal sealed partial class LuksVolumePipeline(
         }
         catch (ToolFailure failure) when (volume.Integrity)
         {
-            var lines = await integrity.KernelMessagesAsync(volume.DmName, CancellationToken.None);
+            var lines = await KernelAccountAsync(volume);
             if (lines.Count == 0)
             {
                 throw;
             }
-            foreach (var line in lines)
-            {
-                LogIntegrityMessage(logger, volume.DmName, line);
-            }
             throw new ToolFailure(failure.Message, $"{failure.Detail}; kernel: {string.Join(" | ", lines)}", failure.ExitCode);
         }
+    }
+
+    /// <summary>The kernel's dm-integrity messages about the volume, each also logged.</summary>
+    private async Task<IReadOnlyList<string>> KernelAccountAsync(VolumeTarget volume)
+    {
+        var lines = await integrity.KernelMessagesAsync(volume.DmName, CancellationToken.None);
+        foreach (var line in lines)
+        {
+            LogIntegrityMessage(logger, volume.DmName, line);
+        }
+        return lines;
     }
 
     private async Task WithKernelAccountAsync(VolumeTarget volume, Func<Task> run) =>

@@ -48,11 +48,12 @@ integrity_stack() { # DEV NAME
   (umask 077 && head -c 32 /dev/urandom > "$KEYS/$name.K" && head -c 32 /dev/urandom > "$KEYS/$name.J" &&
     head -c 64 /dev/urandom > "$KEYS/$name.VK") || return 1
   t1=$(now_ms)
-  run integritysetup format --batch-mode --tag-size 32 "${ikeys[@]}" "/dev/mapper/$name@data" || return 1
+  # 4 KiB sectors and the header sizes, as the daemon makes them.
+  run integritysetup format --batch-mode --sector-size 4096 --tag-size 32 "${ikeys[@]}" "/dev/mapper/$name@data" || return 1
   INTEGRITY_FORMAT_MS=$(($(now_ms) - t1))
   run integritysetup open "${ikeys[@]}" "/dev/mapper/$name@data" "$name@integrity" || return 1
   t1=$(now_ms)
-  printf '%s' "$PASS" | run cryptsetup luksFormat "${LUKS[@]}" --header "$hdr" --volume-key-file "$KEYS/$name.VK" \
+  printf '%s' "$PASS" | run cryptsetup luksFormat "${LUKS[@]}" --luks2-metadata-size 16k --luks2-keyslots-size 16352k --header "$hdr" --volume-key-file "$KEYS/$name.VK" \
     "/dev/mapper/$name@integrity" || return 1
   LUKSFORMAT_MS=$(($(now_ms) - t1))
   [ "$(stat -c %s "$hdr")" -le $((16 << 20)) ] || { echo "FAILED: $hdr is larger than 16 MiB" | tee -a "$RESULTS"; return 1; }

@@ -14,7 +14,7 @@ namespace CvmControl.Tests.Fakes;
 /// read it. It records every call, so tests can assert on argv and stdin. Unit-test stand-in only: the
 /// real tools are proven in the VM scenarios.
 /// </summary>
-internal sealed class FakeDiskWorld : IProcessRunner
+internal sealed partial class FakeDiskWorld : IProcessRunner
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, byte[]> _lastImage = [];
@@ -83,6 +83,16 @@ internal sealed class FakeDiskWorld : IProcessRunner
         }
 
         public string Uuid => Header.Uuid;
+
+        /// <summary>
+        /// The header's segment offset: 0 says the data lives on another device, as on a volume formatted
+        /// with integrity (see <see cref="FakeLuksImage.State.DataOffset"/>).
+        /// </summary>
+        public long DataOffset
+        {
+            get => Header.DataOffset;
+            set => Header.DataOffset = value;
+        }
 
         /// <summary>The argon2 memory of the header's keyslots, in KiB.</summary>
         public int KdfMemoryKiB
@@ -171,11 +181,18 @@ internal sealed class FakeDiskWorld : IProcessRunner
     }
 
     /// <summary>An open mapping of <paramref name="disk"/> named <paramref name="name"/>, as cryptsetup open leaves it.</summary>
-    public string Map(string name, Disk disk, string? uuid = null)
+    public string Map(string name, Disk disk, string? uuid = null) =>
+        MapOver(name, disk.Path, uuid ?? CvmControl.Volumes.Luks.MappingProof.DmUuidOf(disk.Uuid, name), disk.Number);
+
+    /// <summary>
+    /// A dm device named <paramref name="name"/> over <paramref name="slave"/>, and its node. The node file
+    /// names the disk at the bottom of the stack, which is where the fake keeps a filesystem's state.
+    /// </summary>
+    private string MapOver(string name, string diskPath, string uuid, DeviceNumber slave)
     {
         var mapper = Path.Combine(DevRoot, "mapper", name);
-        File.WriteAllText(mapper, disk.Path);
-        Blocks.AddMapping(mapper, name, uuid ?? CvmControl.Volumes.Luks.MappingProof.DmUuidOf(disk.Uuid, name), disk.Number);
+        File.WriteAllText(mapper, diskPath);
+        Blocks.AddMapping(mapper, name, uuid, slave);
         return mapper;
     }
 
@@ -207,7 +224,9 @@ internal sealed class FakeDiskWorld : IProcessRunner
         {
             return overridden;
         }
-        var isKdf = spec.Executable == "cryptsetup" && spec.Arguments[0] is "luksFormat" or "open" or "luksKillSlot" or "luksAddKey";
+        var isKdf = spec.Executable == "cryptsetup" && (spec.Arguments[0] is "luksFormat" or "luksKillSlot" or "luksAddKey"
+            || (spec.Arguments[0] == "open" && !spec.Arguments.Contains("--volume-key-file"))
+            || (spec.Arguments[0] == "luksDump" && spec.Arguments.Contains("--dump-volume-key")));
         var kdfMemory = isKdf ? KdfMemoryOf(spec) : 0;
         if (isKdf)
         {
@@ -305,6 +324,12 @@ internal sealed class FakeDiskWorld : IProcessRunner
                 }
             case "cryptsetup":
                 return Cryptsetup(a, stdin);
+            case "dmsetup":
+                return Dmsetup(a);
+            case "integritysetup":
+                return Integritysetup(a);
+            case "dmesg" when a.SequenceEqual(["--kernel", "--notime"]):
+                return Result(0, KernelLog);
             case "mkfs.ext4":
                 MappedDisk(a[^1])!.FileSystem = "ext4";
                 return Result(0);
@@ -329,6 +354,8 @@ internal sealed class FakeDiskWorld : IProcessRunner
         {
             case "isLuks":
                 return Disks.TryGetValue(a[1], out var d) ? Result(d.IsLuks ? 0 : 1) : Result(4);
+            case "luksFormat" when a.Contains("--header"):
+                return FormatDetached(a, stdin);
             case "luksFormat":
                 {
                     var disk = Disks[a[^1]];
@@ -359,6 +386,8 @@ internal sealed class FakeDiskWorld : IProcessRunner
                     HeaderCopies[file] = a[^1];
                     return Result(0);
                 }
+            case "luksDump" when a.Contains("--dump-volume-key"):
+                return DumpVolumeKey(a, stdin);
             case "luksDump":
                 return Edit(a[^1], MetadataOf);
             case "token":
@@ -381,6 +410,8 @@ internal sealed class FakeDiskWorld : IProcessRunner
                 return Edit(a[^1], header => TryUnlock(header, stdin, exclude: null) is int slot
                     ? Result(0, $"Key slot {slot} unlocked.\nCommand successful.\n")
                     : Result(2, "", "No key available with this passphrase.\n"));
+            case "open" when a.Contains("--volume-key-file"):
+                return OpenWithVolumeKey(a);
             case "open":
                 {
                     var device = a[^2];
@@ -462,7 +493,9 @@ internal sealed class FakeDiskWorld : IProcessRunner
         if (!changed.SequenceEqual(original))
         {
             header.Sequence++;
-            File.WriteAllBytes(path, FakeLuksImage.Encode(header));
+            // In place, as cryptsetup writes a header file: a detached header keeps its full length.
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Write);
+            stream.Write(FakeLuksImage.Encode(header));
         }
         return outcome;
     }
@@ -535,7 +568,7 @@ internal sealed class FakeDiskWorld : IProcessRunner
         var bound = string.Join(',', header.Slots.Keys.Select(k => $"\"{k}\""));
         var tokens = header.Marker ? "\"0\":{\"type\":\"cvm-control\",\"keyslots\":[],\"version\":1}" : "";
         return Result(0, "{\"keyslots\":{" + slots + "},\"tokens\":{" + tokens + "}," +
-            "\"segments\":{\"0\":{\"type\":\"crypt\",\"offset\":\"" + FakeLuksImage.AreaSize + "\",\"size\":\"dynamic\",\"iv_tweak\":\"0\",\"encryption\":\"" + header.SegmentCipher + "\",\"sector_size\":4096}}," +
+            "\"segments\":{\"0\":{\"type\":\"crypt\",\"offset\":\"" + header.DataOffset + "\",\"size\":\"dynamic\",\"iv_tweak\":\"0\",\"encryption\":\"" + header.SegmentCipher + "\",\"sector_size\":4096}}," +
             "\"digests\":{\"0\":{\"type\":\"pbkdf2\",\"keyslots\":[" + bound + "],\"segments\":[\"0\"],\"hash\":\"sha256\",\"iterations\":1000,\"salt\":\"c2FsdA==\",\"digest\":\"ZGlnZXN0\"}}," +
             "\"config\":{\"json_size\":\"" + (FakeLuksImage.HeaderSize - 4096) + "\",\"keyslots_size\":\"" + (FakeLuksImage.AreaSize - FakeLuksImage.KeyslotsStart) + "\"}}");
     }

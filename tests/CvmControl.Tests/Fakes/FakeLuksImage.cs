@@ -46,6 +46,18 @@ internal static class FakeLuksImage
 
         public ulong Sequence { get; set; } = 1;
 
+        /// <summary>
+        /// Where segment 0 starts on its data device: right after the area (data on the same device), or 0
+        /// for a header detached from its data, as a volume with integrity has it.
+        /// </summary>
+        public long DataOffset { get; set; } = AreaSize;
+
+        /// <summary>
+        /// The volume key the keyslots unlock. A real header keeps it only encrypted in each keyslot and a
+        /// digest to recognise it; the fake keeps it in its metadata, as it keeps each slot's passphrase.
+        /// </summary>
+        public byte[] VolumeKey { get; set; } = RandomNumberGenerator.GetBytes(64);
+
         public void CopyFrom(State other)
         {
             Slots.Clear();
@@ -59,6 +71,8 @@ internal static class FakeLuksImage
             KdfMemoryKiB = other.KdfMemoryKiB;
             Uuid = other.Uuid;
             Sequence = other.Sequence;
+            DataOffset = other.DataOffset;
+            VolumeKey = [.. other.VolumeKey];
         }
     }
 
@@ -147,6 +161,8 @@ internal static class FakeLuksImage
             writer.WriteString("cipher", state.SegmentCipher);
             writer.WriteBoolean("marker", state.Marker);
             writer.WriteNumber("memory", state.KdfMemoryKiB);
+            writer.WriteNumber("offset", state.DataOffset);
+            writer.WriteBase64String("volume_key", state.VolumeKey);
             writer.WriteEndObject();
         }
         return buffer.ToArray();
@@ -163,6 +179,8 @@ internal static class FakeLuksImage
             SegmentCipher = root.GetProperty("cipher").GetString()!,
             Marker = root.GetProperty("marker").GetBoolean(),
             KdfMemoryKiB = root.GetProperty("memory").GetInt32(),
+            DataOffset = root.GetProperty("offset").GetInt64(),
+            VolumeKey = root.GetProperty("volume_key").GetBytesFromBase64(),
         };
         foreach (var slot in root.GetProperty("slots").EnumerateArray())
         {

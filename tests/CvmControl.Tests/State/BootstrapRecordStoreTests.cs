@@ -43,6 +43,27 @@ public sealed class BootstrapRecordStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_volume_with_integrity_is_recorded_as_such_and_read_back()
+    {
+        VolumeTarget[] targets = [new("data", "vol-0aaa", "/data", Integrity: true), Targets[1]];
+
+        _store.Save(BootstrapRecord.From("alice", targets, DateTimeOffset.UnixEpoch));
+
+        File.ReadAllText(_run.BootstrapRecord).Should().Contain(
+            "\"data\":{\"volume_id\":\"vol-0aaa\",\"mount_point\":\"/data\",\"integrity\":true}").And.Contain("\"integrity\":false");
+        _store.Load()!.Targets.Should().Equal(targets);
+    }
+
+    [Fact]
+    public void A_record_written_before_integrity_existed_reads_as_volumes_without_it()
+    {
+        File.WriteAllText(_run.BootstrapRecord,
+            """{"version":1,"user_id":"alice","completed_at":"1970-01-01T00:00:00+00:00","volumes":{"data":{"volume_id":"vol-0aaa","mount_point":"/data"}}}""");
+
+        _store.Load()!.Targets.Should().Equal(new VolumeTarget("data", "vol-0aaa", "/data", Integrity: false));
+    }
+
+    [Fact]
     public void Missing_record_is_null()
     {
         _store.Load().Should().BeNull();

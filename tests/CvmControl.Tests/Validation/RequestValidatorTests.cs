@@ -115,6 +115,28 @@ public sealed class RequestValidatorTests
         Errors(r => r.Volumes = new() { [new string('a', 128)] = new VolumeSpec { VolumeId = "v", Passphrase = "p", MountPoint = "/m" } }).Should().ContainSingle();
     }
 
+    [Fact]
+    public void A_volume_with_integrity_may_have_a_name_of_117_characters_but_not_118()
+    {
+        static VolumeSpec Spec(bool integrity) => new() { VolumeId = "v", Passphrase = "p", MountPoint = "/m", Integrity = integrity };
+        var longest = new string('a', 117);
+        var tooLong = new string('a', 118);
+
+        Errors(r => r.Volumes = new() { [longest] = Spec(integrity: true) }).Should().BeEmpty();
+        Errors(r => r.Volumes = new() { [tooLong] = Spec(integrity: true) }).Should().Equal(
+            $"volumes.{tooLong}: a volume with integrity may have a name of at most 117 characters (its layers below are named after it)");
+        Errors(r => r.Volumes = new() { [tooLong] = Spec(integrity: false) }).Should().BeEmpty("only the integrity layers need the room");
+    }
+
+    [Fact]
+    public void Integrity_is_off_unless_the_request_turns_it_on()
+    {
+        RequestValidator.Validate(Request(), RunDir).Plan!.Volumes.Single().Target.Integrity.Should().BeFalse();
+        RequestValidator.Validate(Request(r => r.Volumes!["data"]!.Integrity = false), RunDir).Plan!.Volumes.Single().Target.Integrity.Should().BeFalse();
+        RequestValidator.Validate(Request(r => r.Volumes!["data"]!.Integrity = true), RunDir).Plan!.Volumes.Single().Target
+            .Should().Be(new CvmControl.Volumes.VolumeTarget("data", "vol-0abc", "/data", Integrity: true));
+    }
+
     [Theory]
     [InlineData("relative", "must be an absolute path")]
     [InlineData("/", "must not be /")]

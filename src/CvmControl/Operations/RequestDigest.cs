@@ -23,7 +23,8 @@ internal sealed class RequestDigest
         canonical.Add("volumes").Add(plan.Volumes.Count);
         foreach (var volume in plan.Volumes)
         {
-            canonical.Add(volume.Target.DmName).Add(volume.Target.VolumeId).Add(volume.Target.MountPoint).Add(volume.Passphrase.Value);
+            canonical.Add(volume.Target.DmName).Add(volume.Target.VolumeId).Add(volume.Target.MountPoint).Add(volume.Target.Integrity ? "integrity" : "plain")
+                .Add(volume.Passphrase.Value);
         }
         return HMACSHA256.HashData(_key, canonical.ToArray());
     }

@@ -204,6 +204,34 @@ public sealed class BootstrapEndpointTests : IDisposable
         view.Volumes!["data"].Detail.Should().NotContain("pass-data").And.Contain("[REDACTED]");
     }
 
+    private static readonly string WithIntegrity = ApiClient.TwoVolumes.Replace(
+        "\"passphrase\":\"pass-data\"", "\"passphrase\":\"pass-data\",\"integrity\":true", StringComparison.Ordinal);
+
+    [Fact]
+    public async Task The_integrity_field_reaches_the_record_per_volume()
+    {
+        await (await _client.PostJson("/api/v1/bootstrap", WithIntegrity)).ShouldBe(HttpStatusCode.Accepted);
+        (await _client.WaitForOperation("/api/v1/bootstrap")).Status.Should().Be(ApiStatus.Completed);
+
+        var record = await File.ReadAllTextAsync(_factory.RunDir.Combine("bootstrap.json"));
+
+        record.Should().Contain("\"mount_point\":\"/data\",\"integrity\":true").And.Contain("\"mount_point\":\"/var/log/app\",\"integrity\":false");
+    }
+
+    [Fact]
+    public async Task A_bootstrap_that_differs_only_in_integrity_after_success_returns_409()
+    {
+        await (await _client.PostJson("/api/v1/bootstrap", WithIntegrity)).ShouldBe(HttpStatusCode.Accepted);
+        await _client.WaitForOperation("/api/v1/bootstrap");
+        var callsBefore = _factory.Volumes.Calls.Count;
+
+        var different = await _client.PostJson("/api/v1/bootstrap", ApiClient.TwoVolumes);
+
+        await different.ShouldBe(HttpStatusCode.Conflict);
+        (await different.ErrorOf()).Error.Should().Be("already bootstrapped with a different request");
+        _factory.Volumes.Calls.Count.Should().Be(callsBefore);
+    }
+
     [Fact]
     public async Task Successful_bootstrap_writes_a_record_without_secrets()
     {

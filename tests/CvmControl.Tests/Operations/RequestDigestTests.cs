@@ -31,6 +31,16 @@ public sealed class RequestDigestTests
     }
 
     [Fact]
+    public void Turning_integrity_on_for_a_volume_changes_the_digest()
+    {
+        var digest = new RequestDigest();
+        var plain = Plan();
+        var integrity = plain with { Volumes = [new VolumePlan(new VolumeTarget("data", "vol-1", "/data", Integrity: true), new Passphrase("pw"))] };
+
+        RequestDigest.Same(digest.Of(plain), digest.Of(integrity)).Should().BeFalse();
+    }
+
+    [Fact]
     public void Field_boundaries_cannot_be_shifted_to_forge_a_match()
     {
         var digest = new RequestDigest();

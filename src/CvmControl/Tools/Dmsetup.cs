@@ -19,7 +19,20 @@ internal sealed class Dmsetup(IProcessRunner runner)
             new ProcessSpec("dmsetup", ["mknodes", name]) { Timeout = TimeSpan.FromMinutes(2) }, cancellationToken);
     }
 
-    public Task RemoveAsync(string name, CancellationToken cancellationToken) =>
-        runner.RunCheckedAsync("dmsetup remove failed",
+    /// <summary>Removes the mapping, then its node: without udev, <c>dmsetup remove</c> leaves a stale /dev/mapper node behind.</summary>
+    public async Task RemoveAsync(string name, CancellationToken cancellationToken)
+    {
+        await runner.RunCheckedAsync("dmsetup remove failed",
             new ProcessSpec("dmsetup", ["remove", name]) { Timeout = TimeSpan.FromMinutes(2) }, cancellationToken);
+        await RemoveStaleNodeAsync(name, cancellationToken);
+    }
+
+    /// <summary>
+    /// <c>dmsetup mknodes NAME</c> for a mapping that does not exist removes its leftover node. Best effort:
+    /// a stale node is harmless to the daemon, which checks a node's mapping by name in sysfs, and the next
+    /// <c>mknodes</c> after a create rewrites it.
+    /// </summary>
+    public Task RemoveStaleNodeAsync(string name, CancellationToken cancellationToken) =>
+        runner.RunAsync("dmsetup mknodes failed",
+            new ProcessSpec("dmsetup", ["mknodes", name]) { Timeout = TimeSpan.FromMinutes(2) }, cancellationToken);
 }

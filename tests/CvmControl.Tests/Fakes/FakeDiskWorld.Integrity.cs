@@ -79,7 +79,8 @@ internal sealed partial class FakeDiskWorld
     {
         lock (_gate)
         {
-            var result = RemoveDm(name, "dmsetup");
+            // As cryptsetup close does it: the mapping and its node go.
+            var result = RemoveDm(name, "cryptsetup");
             if (result.ExitCode != 0)
             {
                 throw new InvalidOperationException(result.StandardError);
@@ -168,11 +169,16 @@ internal sealed partial class FakeDiskWorld
                 }
             case ["mknodes", var name]:
                 {
+                    var node = Path.Combine(DevRoot, "mapper", name);
                     if (DmByName(name) is null)
                     {
-                        return Result(1, "", $"Device {name} not found\nCommand failed.\n");
+                        // No such mapping: a leftover node is removed (what `dmsetup remove` leaves without udev).
+                        if (Blocks.Nodes.TryRemove(node, out _) | File.Exists(node))
+                        {
+                            File.Delete(node);
+                        }
+                        return Result(0);
                     }
-                    var node = Path.Combine(DevRoot, "mapper", name);
                     if (!File.Exists(node))
                     {
                         File.WriteAllText(node, Windows.TryGetValue(name, out var window) ? window.Device : "");
@@ -200,7 +206,8 @@ internal sealed partial class FakeDiskWorld
                 : Result(5, "", $"Device {name} is still in use.\n");
         }
         Blocks.Mappings.TryRemove(number, out _);
-        foreach (var node in Blocks.Nodes.Where(n => n.Value == number).Select(n => n.Key).ToList())
+        // integritysetup (like cryptsetup) removes its node; dmsetup without udev leaves it, stale.
+        foreach (var node in tool == "dmsetup" ? [] : Blocks.Nodes.Where(n => n.Value == number).Select(n => n.Key).ToList())
         {
             Blocks.Nodes.TryRemove(node, out _);
             File.Delete(node);
@@ -219,6 +226,14 @@ internal sealed partial class FakeDiskWorld
         if (verb is not ("format" or "open" or "resize"))
         {
             return Result(1, "", $"integritysetup {verb}: not simulated");
+        }
+        // integritysetup 2.6.1 takes the geometry only at format; later actions read it from the superblock.
+        foreach (var formatOnly in new[] { "--tag-size", "--sector-size" })
+        {
+            if (verb != "format" && a.Contains(formatOnly))
+            {
+                return Result(1, "", $"integritysetup: Option {formatOnly} is not allowed with {verb} action.\n");
+            }
         }
         var tagsFile = ArgAfter(a, "--integrity-key-file");
         var journalFile = ArgAfter(a, "--journal-integrity-key-file");

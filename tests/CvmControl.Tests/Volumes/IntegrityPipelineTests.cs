@@ -100,10 +100,10 @@ public sealed class IntegrityPipelineTests : IDisposable
         dmsetup[1].Should().Equal("mknodes", "data@data");
         var integrity = _h.World.Argvs("integritysetup").ToList();
         integrity.Should().HaveCount(2);
-        integrity[0].Should().StartWith(["format", "--batch-mode", "--sector-size", "4096"]).And.EndWith(window);
+        integrity[0].Should().StartWith(["format", "--batch-mode", "--sector-size", "4096", "--tag-size", "32"]).And.EndWith(window);
         integrity[1].Should().StartWith("open").And.EndWith([window, "data@integrity"]);
         integrity.Should().AllSatisfy(a => a.Should()
-            .ContainInOrder("--tag-size", "32").And.ContainInOrder("--integrity", "hmac-sha256").And.ContainInOrder("--integrity-key-size", "32")
+            .ContainInOrder("--integrity", "hmac-sha256").And.ContainInOrder("--integrity-key-size", "32")
             .And.ContainInOrder("--journal-integrity", "hmac-sha256").And.ContainInOrder("--journal-integrity-key-size", "32")
             .And.NotContain("--allow-discards"));
         FakeDiskWorld.HasIntegritySuperblock(disk, WindowStartSector).Should().BeTrue();
@@ -261,7 +261,8 @@ public sealed class IntegrityPipelineTests : IDisposable
             "cryptsetup isLuks", "cryptsetup luksHeaderBackup", "cryptsetup luksDump", "cryptsetup luksDump",
             "dmsetup create", "dmsetup mknodes", "integritysetup open", "integritysetup resize",
             "cryptsetup open",
-            "blkid", "e2fsck", "resize2fs", "mount");
+            "blkid", "e2fsck", "dmesg", "resize2fs", "mount");
+        outcome.Warnings.Should().BeEmpty();
         var cryptsetup = _h.World.Argvs("cryptsetup").ToList();
         cryptsetup[3].Should().StartWith(["luksDump", "--dump-volume-key", "--batch-mode", "--verbose", "--volume-key-file"]).And.Contain("--key-file=-");
         cryptsetup[4].Should().Contain("--volume-key-file").And.NotContain("--key-file=-").And.EndWith([_h.Mapper("data@integrity"), "data"]);
@@ -366,11 +367,42 @@ public sealed class IntegrityPipelineTests : IDisposable
         var outcome = await _h.Pipeline.BootstrapAsync(Target(), Pass, CancellationToken.None);
 
         outcome.Should().Be(VolumeOutcome.Success);
-        Verbs().Take(3).Should().Equal("integritysetup close", "dmsetup remove", "cryptsetup isLuks");
+        Verbs().Take(4).Should().Equal("integritysetup close", "dmsetup remove", "dmsetup mknodes", "cryptsetup isLuks");
         _h.World.Argvs("integritysetup").First().Should().Equal("close", "data@integrity");
         _h.World.Argvs("dmsetup").First().Should().Equal("remove", "data@data");
         _h.World.Argvs("dmsetup").Should().Contain(a => a[0] == "create");
         _h.Mounts.Find(Target().MountPoint).Should().NotBeNull();
+    }
+
+    [Fact]
+    public async Task A_stale_window_node_whose_mapping_is_gone_is_cleared_not_removed_as_a_mapping()
+    {
+        await FormattedWithIntegrity();
+        (await _h.Pipeline.BootstrapAsync(Target(), Pass, CancellationToken.None)).Ok.Should().BeTrue();
+        _h.Mounts.Mounted.Clear();
+        _h.World.Unmap("data");
+        _h.World.Unmap("data@integrity");
+        // What `dmsetup remove` leaves without udev: the node, with no mapping behind it.
+        _h.World.Blocks.Mappings.TryRemove(_h.Blocks.NumberOf(_h.Mapper("data@data"))!.Value, out _).Should().BeTrue();
+        _h.World.Calls.Clear();
+
+        var outcome = await _h.Pipeline.BootstrapAsync(Target(), Pass, CancellationToken.None);
+
+        outcome.Should().Be(VolumeOutcome.Success);
+        Verbs().Take(2).Should().Equal("dmsetup mknodes", "cryptsetup isLuks");
+        _h.World.Argvs("dmsetup").First().Should().Equal("mknodes", "data@data");
+        _h.World.Argvs("dmsetup").Should().NotContain(a => a[0] == "remove");
+        _h.Mounts.Find(Target().MountPoint).Should().NotBeNull();
+    }
+
+    [Fact]
+    public async Task Growing_an_integrity_device_wipes_the_added_area_so_no_host_data_gets_a_tag()
+    {
+        await FormattedWithIntegrity();
+
+        (await _h.Pipeline.BootstrapAsync(Target(), Pass, CancellationToken.None)).Ok.Should().BeTrue();
+
+        _h.World.Argvs("integritysetup").Single(a => a[0] == "resize").Should().StartWith(["resize", "--wipe"]).And.EndWith("data@integrity");
     }
 
     [Fact]
@@ -395,7 +427,7 @@ public sealed class IntegrityPipelineTests : IDisposable
         var outcome = await _h.Pipeline.BootstrapAsync(Target(), Pass, CancellationToken.None);
 
         outcome.Should().Be(VolumeOutcome.Failure("luksOpen failed", "device-mapper: reload ioctl on data failed: Invalid argument (exit code 1)"));
-        Verbs().Should().EndWith(["cryptsetup open", "integritysetup close", "dmsetup remove"]);
+        Verbs().Should().EndWith(["cryptsetup open", "integritysetup close", "dmsetup remove", "dmsetup mknodes"]);
         NoMappingsAreLeft();
     }
 
@@ -601,6 +633,21 @@ public sealed class IntegrityPipelineTests : IDisposable
 
         outcome.Error.Should().Be("mount failed");
         outcome.Detail.Should().EndWith("; kernel: " + string.Join(" | ", expected)).And.Contain("can't read superblock");
+    }
+
+    [Fact]
+    public async Task When_e2fsck_passes_over_blocks_that_failed_their_check_the_volume_is_ok_with_the_kernel_lines_as_a_warning()
+    {
+        var disk = await FormattedWithIntegrity();
+        disk.FsckExit = 1;
+        var expected = KernelLogWhenTheToolRuns("e2fsck");
+
+        var outcome = await _h.Pipeline.BootstrapAsync(Target(), Pass, CancellationToken.None);
+
+        outcome.Ok.Should().BeTrue();
+        outcome.Warnings.Should().Equal("e2fsck met blocks that failed their integrity check; kernel: " + string.Join(" | ", expected));
+        _h.Log.At(LogLevel.Error).Should().Equal(expected.Select(line => "Volume data: kernel: " + line));
+        _h.Mounts.Find(Target().MountPoint).Should().NotBeNull();
     }
 
     [Fact]

@@ -57,13 +57,33 @@ internal sealed class IntegrityLayers(Dmsetup dmsetup, Integritysetup integritys
     /// </summary>
     public async Task RemoveLeftoversAsync(string dmName, CancellationToken cancellationToken)
     {
-        if (File.Exists(IntegrityPath(dmName)))
+        if (IsLive(IntegrityPath(dmName), IntegrityName(dmName)))
         {
             await integritysetup.CloseAsync(IntegrityName(dmName), cancellationToken);
         }
-        if (File.Exists(DataPath(dmName)))
+        if (IsLive(DataPath(dmName), DataName(dmName)))
         {
             await dmsetup.RemoveAsync(DataName(dmName), cancellationToken);
+        }
+        else if (File.Exists(DataPath(dmName)))
+        {
+            await dmsetup.RemoveStaleNodeAsync(DataName(dmName), cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Whether the node at <paramref name="path"/> is the live mapping <paramref name="name"/>. A node can
+    /// outlive its mapping (no udev), and its device number may since belong to another mapping.
+    /// </summary>
+    private bool IsLive(string path, string name)
+    {
+        try
+        {
+            return blocks.NumberOf(path) is { } number && blocks.MappingOf(number)?.Name == name;
+        }
+        catch (IOException)
+        {
+            return false;
         }
     }
 

@@ -191,8 +191,9 @@ boot "$integ" integrity.sh 900 "${integrity_disks[@]}"
 if [ -s "$integ/tamper-i1" ] && [ -s "$integ/tamper-p1" ]; then
   flip "$integ/i1.img" "$(cat "$integ/tamper-i1")"
   flip "$integ/p1.img" "$(cat "$integ/tamper-p1")"
-  # i3: everything past the first MiB of its dm-integrity area (superblock and journal stay intact).
-  dd if=/dev/urandom of="$integ/i3.img" bs=1M seek=17 count=47 conv=notrunc status=none
+  # i3: random bytes over everything past its dm-integrity superblock and journal: tags and data.
+  from=$(cat "$integ/i3-corrupt-from")
+  head -c $((64 * 1024 * 1024 - from)) /dev/urandom | dd of="$integ/i3.img" bs=4096 seek=$((from / 4096)) conv=notrunc status=none
   vm_disk_resize i1 +256M > /dev/null
   echo PHASE=B > "$integ/phase.env"
   boot "$integ" integrity.sh 900 "${integrity_disks[@]}"

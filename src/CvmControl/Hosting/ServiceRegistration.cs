@@ -88,6 +88,7 @@ internal static class ServiceRegistration
         services.AddSingleton<MappingProof>();
         services.AddSingleton<BlankCheck>();
         services.AddSingleton<IntegrityLayers>();
+        services.AddSingleton<NodeSizes>();
         services.AddSingleton<IVolumePipeline, LuksVolumePipeline>();
         services.AddSingleton<IPassphraseRotator, LuksPassphraseRotator>();
 

@@ -26,6 +26,7 @@ internal sealed partial class LuksVolumePipeline(
     BlankCheck blank,
     IntegrityLayers integrity,
     KeyDirectory keyDirectory,
+    NodeSizes sizes,
     TimeProvider time,
     IOptions<VolumeOptions> volumeOptions,
     IOptions<DeviceOptions> deviceOptions,
@@ -105,6 +106,12 @@ internal sealed partial class LuksVolumePipeline(
         switch (type)
         {
             case null:
+                if (!formatted)
+                {
+                    // blkid reports "nothing found" even when its reads failed: a volume whose blocks do
+                    // not read (a host's changes under integrity, a failing disk) must never get mkfs.
+                    await WithKernelAccountAsync(volume, () => Task.Run(() => RequireReadable(mapper), stopping));
+                }
                 LogMakingFileSystem(logger, volume.DmName);
                 step(VolumeStep.Mkfs);
                 await WithKernelAccountAsync(volume, () => _metrics.TimeStepAsync(VolumeSteps.Mkfs, volume.DmName, () => e2fsprogs.MakeExt4Async(mapper, stopping)));
@@ -269,6 +276,11 @@ internal sealed partial class LuksVolumePipeline(
             System.Security.Cryptography.CryptographicOperations.ZeroMemory(volumeKey);
         }
         LogOpened(logger, volume.DmName, slot);
+        var finished = await Task.Run(() => integrity.FinishInterruptedGrowth(MapperPath(volume.DmName)), stopping);
+        if (finished > 0)
+        {
+            LogGrowthFinished(logger, volume.DmName, finished);
+        }
 
         step(VolumeStep.LuksKillSlot);
         await RemoveOtherKeyslotsAsync(volume, header, slot, passphrase, warnings);
@@ -362,6 +374,25 @@ internal sealed partial class LuksVolumePipeline(
         catch (ToolFailure failure)
         {
             LogLayersLeft(logger, volume.DmName, failure.Detail);
+        }
+    }
+
+    /// <summary>The first MiB and the last 4 KiB of a mapping must read before anything is formatted over it.</summary>
+    private void RequireReadable(string mapper)
+    {
+        try
+        {
+            var size = sizes.SizeOf(mapper);
+            using var stream = new FileStream(mapper, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
+            var head = new byte[(int)Math.Min(size, 1024 * 1024)];
+            stream.ReadExactly(head);
+            var tail = new byte[(int)Math.Min(size, 4096)];
+            stream.Position = size - tail.Length;
+            stream.ReadExactly(tail);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ToolFailure("cannot read the volume", $"{mapper}: {ex.Message}; blkid found no filesystem, but with blocks that do not read that proves nothing, so nothing was formatted", null);
         }
     }
 
@@ -556,6 +587,9 @@ internal sealed partial class LuksVolumePipeline(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Volume {DmName}: could not remove its integrity mappings after a failure: {Detail}")]
     private static partial void LogLayersLeft(ILogger logger, string dmName, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Volume {DmName}: finished a growth a power cut had interrupted: {Bytes} bytes past the filesystem's end written with zeros")]
+    private static partial void LogGrowthFinished(ILogger logger, string dmName, long bytes);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Volume {DmName}: kernel: {Line}")]
     private static partial void LogIntegrityMessage(ILogger logger, string dmName, string line);

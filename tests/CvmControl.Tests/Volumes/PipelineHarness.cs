@@ -34,9 +34,10 @@ internal sealed class PipelineHarness : IDisposable
         var headers = new HeaderGuard(cryptsetup, keys);
         var writeBack = new HeaderWriteBack(headers, Log.CreateLogger<HeaderWriteBack>());
         var blank = new BlankCheck(deviceOptions);
-        var integrity = new IntegrityLayers(new Dmsetup(World), new Integritysetup(World), new Dmesg(World), Blocks, keys, blank, deviceOptions);
+        var sizes = new NodeSizes(Blocks, deviceOptions);
+        var integrity = new IntegrityLayers(new Dmsetup(World), new Integritysetup(World), new Dmesg(World), Blocks, sizes, keys, blank, deviceOptions);
         Pipeline = new LuksVolumePipeline(Resolver, cryptsetup, new Blkid(World), new E2fsprogs(World), new Mounter(World), Mounts, Kdf,
-            headers, writeBack, new MappingProof(Blocks, headers, cryptsetup, Kdf), blank, integrity, keys, TimeProvider.System,
+            headers, writeBack, new MappingProof(Blocks, headers, cryptsetup, Kdf), blank, integrity, keys, sizes, TimeProvider.System,
             volumeOptions, deviceOptions, Log.CreateLogger<LuksVolumePipeline>(), metrics);
         Rotator = new LuksPassphraseRotator(Resolver, cryptsetup, Kdf, keys, headers, writeBack, volumeOptions, Log.CreateLogger<LuksPassphraseRotator>());
     }

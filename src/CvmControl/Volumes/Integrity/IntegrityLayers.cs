@@ -18,7 +18,7 @@ namespace CvmControl.Volumes.Integrity;
 /// The HMAC keys are derived from the LUKS2 volume key with HKDF-SHA256, so there is no second secret:
 /// the volume key is the same across passphrase rotations, and only the caller's passphrase unlocks it.
 /// </remarks>
-internal sealed class IntegrityLayers(Dmsetup dmsetup, Integritysetup integritysetup, Dmesg dmesg, IBlockDevices blocks, KeyDirectory keys, BlankCheck blank, IOptions<DeviceOptions> deviceOptions)
+internal sealed class IntegrityLayers(Dmsetup dmsetup, Integritysetup integritysetup, Dmesg dmesg, IBlockDevices blocks, NodeSizes sizes, KeyDirectory keys, BlankCheck blank, IOptions<DeviceOptions> deviceOptions)
 {
     public const string DataSuffix = "@data";
     public const string IntegritySuffix = "@integrity";
@@ -114,6 +114,22 @@ internal sealed class IntegrityLayers(Dmsetup dmsetup, Integritysetup integritys
             await integritysetup.ResizeAsync(IntegrityName(dmName), hmac, directory, cancellationToken);
         }
         return IntegrityPath(dmName);
+    }
+
+    /// <summary>
+    /// After dm-crypt is open on an existing volume: finishes a growth a power cut interrupted (see
+    /// <see cref="GrowthTail"/>). Returns the bytes written, 0 when there was nothing to finish.
+    /// </summary>
+    public long FinishInterruptedGrowth(string mapping)
+    {
+        try
+        {
+            return GrowthTail.Finish(mapping, sizes.SizeOf(mapping));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new VolumeOperationException("cannot finish the growth of the integrity device", $"{mapping}: {ex.Message}");
+        }
     }
 
     /// <summary>At most this many kernel lines go into a volume's error detail.</summary>

@@ -111,6 +111,10 @@ internal sealed partial class LuksVolumePipeline(
                     // blkid reports "nothing found" even when its reads failed: a volume whose blocks do
                     // not read (a host's changes under integrity, a failing disk) must never get mkfs.
                     await WithKernelAccountAsync(volume, () => Task.Run(() => RequireReadable(mapper), stopping));
+                    if (volume.Integrity && await KernelAccountAsync(volume) is { Count: > 0 } lines)
+                    {
+                        throw new ToolFailure("cannot read the volume", $"blkid found no filesystem on {mapper}, but blocks failed their integrity check while it looked, so nothing was formatted; kernel: {string.Join(" | ", lines)}", null);
+                    }
                 }
                 LogMakingFileSystem(logger, volume.DmName);
                 step(VolumeStep.Mkfs);

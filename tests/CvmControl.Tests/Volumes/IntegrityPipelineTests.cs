@@ -651,6 +651,22 @@ public sealed class IntegrityPipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task When_blkid_finds_nothing_while_blocks_fail_their_check_nothing_is_formatted()
+    {
+        var disk = await FormattedWithIntegrity();
+        disk.FileSystem = null;
+        var expected = KernelLogWhenTheToolRuns("blkid");
+
+        var outcome = await _h.Pipeline.BootstrapAsync(Target(), Pass, CancellationToken.None);
+
+        outcome.Error.Should().Be("cannot read the volume");
+        outcome.Detail.Should().StartWith($"blkid found no filesystem on {_h.Mapper("data")}, but blocks failed their integrity check")
+            .And.EndWith("; kernel: " + string.Join(" | ", expected));
+        _h.World.Argvs("mkfs.ext4").Should().BeEmpty();
+        disk.FileSystem.Should().BeNull();
+    }
+
+    [Fact]
     public async Task A_failure_without_kernel_lines_for_the_volume_keeps_its_detail()
     {
         var disk = await FormattedWithIntegrity();

@@ -14,7 +14,8 @@ internal sealed class NodeSizes(IBlockDevices blocks, IOptions<DeviceOptions> op
     public long SizeOf(string path)
     {
         var info = new FileInfo(path);
-        if (info.Exists && (info.Attributes & FileAttributes.Device) == 0)
+        // .NET gives a block device the length 0, and does not always mark it as a device.
+        if (info.Exists && (info.Attributes & FileAttributes.Device) == 0 && info.Length > 0)
         {
             return info.Length;
         }

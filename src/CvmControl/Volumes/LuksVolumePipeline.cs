@@ -102,6 +102,9 @@ internal sealed partial class LuksVolumePipeline(
         // 7. Filesystem: make one on a blank mapping, check and grow ext4, refuse anything else. A mapping
         //    this run has just formatted needs no probe: its volume key is new, so it reads as noise.
         stopping.ThrowIfCancellationRequested();
+        // Kernel lines about the integrity device from before this point (an earlier attempt in this
+        // boot, a repair already made) are not news to the steps below.
+        var kernelBaseline = await KernelBaselineAsync(volume);
         var type = formatted ? null : await blkid.ProbeTypeAsync(mapper, stopping);
         switch (type)
         {
@@ -110,19 +113,19 @@ internal sealed partial class LuksVolumePipeline(
                 {
                     // blkid reports "nothing found" even when its reads failed: a volume whose blocks do
                     // not read (a host's changes under integrity, a failing disk) must never get mkfs.
-                    await WithKernelAccountAsync(volume, () => Task.Run(() => RequireReadable(mapper), stopping));
-                    if (volume.Integrity && await KernelAccountAsync(volume) is { Count: > 0 } lines)
+                    await WithKernelAccountAsync(volume, kernelBaseline, () => Task.Run(() => RequireReadable(mapper), stopping));
+                    if (volume.Integrity && await KernelAccountAsync(volume, kernelBaseline) is { Count: > 0 } lines)
                     {
                         throw new ToolFailure("cannot read the volume", $"blkid found no filesystem on {mapper}, but blocks failed their integrity check while it looked, so nothing was formatted; kernel: {string.Join(" | ", lines)}", null);
                     }
                 }
                 LogMakingFileSystem(logger, volume.DmName);
                 step(VolumeStep.Mkfs);
-                await WithKernelAccountAsync(volume, () => _metrics.TimeStepAsync(VolumeSteps.Mkfs, volume.DmName, () => e2fsprogs.MakeExt4Async(mapper, stopping)));
+                await WithKernelAccountAsync(volume, kernelBaseline, () => _metrics.TimeStepAsync(VolumeSteps.Mkfs, volume.DmName, () => e2fsprogs.MakeExt4Async(mapper, stopping)));
                 break;
             case "ext4":
                 step(VolumeStep.Fsck);
-                var fsck = await WithKernelAccountAsync(volume, () => _metrics.TimeStepAsync(VolumeSteps.E2fsck, volume.DmName, () => e2fsprogs.CheckAsync(mapper, stopping)));
+                var fsck = await WithKernelAccountAsync(volume, kernelBaseline, () => _metrics.TimeStepAsync(VolumeSteps.E2fsck, volume.DmName, () => e2fsprogs.CheckAsync(mapper, stopping)));
                 if (fsck == 1)
                 {
                     LogFsckCorrected(logger, volume.DmName);
@@ -131,7 +134,7 @@ internal sealed partial class LuksVolumePipeline(
                 {
                     // e2fsck -y gets past a block it cannot read (it rewrites it), so a pass can still
                     // have met blocks the host changed: the kernel's account of them becomes a warning.
-                    var lines = await KernelAccountAsync(volume);
+                    var lines = await KernelAccountAsync(volume, kernelBaseline);
                     if (lines.Count > 0)
                     {
                         warnings.Add($"e2fsck met blocks that failed their integrity check; kernel: {string.Join(" | ", lines)}");
@@ -139,7 +142,7 @@ internal sealed partial class LuksVolumePipeline(
                 }
                 stopping.ThrowIfCancellationRequested();
                 step(VolumeStep.Resize);
-                await WithKernelAccountAsync(volume, () => _metrics.TimeStepAsync(VolumeSteps.Resize2fs, volume.DmName, () => e2fsprogs.ResizeAsync(mapper, stopping)));
+                await WithKernelAccountAsync(volume, kernelBaseline, () => _metrics.TimeStepAsync(VolumeSteps.Resize2fs, volume.DmName, () => e2fsprogs.ResizeAsync(mapper, stopping)));
                 break;
             default:
                 throw new VolumeOperationException("unsupported filesystem", $"{mapper} holds {type}; only ext4 is supported and nothing is formatted over existing data");
@@ -149,7 +152,7 @@ internal sealed partial class LuksVolumePipeline(
         stopping.ThrowIfCancellationRequested();
         step(VolumeStep.Mount);
         Directory.CreateDirectory(volume.MountPoint, (UnixFileMode)0b111_101_101);
-        await WithKernelAccountAsync(volume, () => _metrics.TimeStepAsync(VolumeSteps.Mount, volume.DmName, () => mounter.MountAsync(mapper, volume.MountPoint, "ext4", stopping)));
+        await WithKernelAccountAsync(volume, kernelBaseline, () => _metrics.TimeStepAsync(VolumeSteps.Mount, volume.DmName, () => mounter.MountAsync(mapper, volume.MountPoint, "ext4", stopping)));
         LogMounted(logger, volume.DmName, volume.MountPoint);
     }
 
@@ -425,7 +428,7 @@ internal sealed partial class LuksVolumePipeline(
     /// messages about the volume (checksum mismatches: blocks the host changed) are logged and added to
     /// the error detail.
     /// </summary>
-    private async Task<T> WithKernelAccountAsync<T>(VolumeTarget volume, Func<Task<T>> run)
+    private async Task<T> WithKernelAccountAsync<T>(VolumeTarget volume, int baseline, Func<Task<T>> run)
     {
         try
         {
@@ -433,7 +436,7 @@ internal sealed partial class LuksVolumePipeline(
         }
         catch (ToolFailure failure) when (volume.Integrity)
         {
-            var lines = await KernelAccountAsync(volume);
+            var lines = await KernelAccountAsync(volume, baseline);
             if (lines.Count == 0)
             {
                 throw;
@@ -442,23 +445,33 @@ internal sealed partial class LuksVolumePipeline(
         }
     }
 
-    /// <summary>The kernel's dm-integrity messages about the volume, each also logged.</summary>
-    private async Task<IReadOnlyList<string>> KernelAccountAsync(VolumeTarget volume)
+    private async Task WithKernelAccountAsync(VolumeTarget volume, int baseline, Func<Task> run) => await WithKernelAccountAsync(volume, baseline, Unit(run));
+
+    private static Func<Task<bool>> Unit(Func<Task> run) => async () =>
     {
-        var lines = await integrity.KernelMessagesAsync(volume.DmName, CancellationToken.None);
+        await run();
+        return true;
+    };
+
+    /// <summary>
+    /// How many kernel lines about the volume's dm-integrity device there are now: the filesystem steps
+    /// report only the lines that come after (a device-mapper minor is reused within a boot, and a failed
+    /// read the growth repair already handled is not news). 0, and no dmesg, for a volume without integrity.
+    /// </summary>
+    private async Task<int> KernelBaselineAsync(VolumeTarget volume) =>
+        volume.Integrity ? (await integrity.KernelMessagesAsync(volume.DmName, CancellationToken.None)).Count : 0;
+
+    /// <summary>The kernel's dm-integrity lines about the volume after <paramref name="baseline"/>, the latest few, each also logged.</summary>
+    private async Task<IReadOnlyList<string>> KernelAccountAsync(VolumeTarget volume, int baseline)
+    {
+        var all = await integrity.KernelMessagesAsync(volume.DmName, CancellationToken.None);
+        var lines = all.Skip(Math.Max(baseline, all.Count - IntegrityLayers.MaxKernelLines)).ToList();
         foreach (var line in lines)
         {
             LogIntegrityMessage(logger, volume.DmName, line);
         }
         return lines;
     }
-
-    private async Task WithKernelAccountAsync(VolumeTarget volume, Func<Task> run) =>
-        await WithKernelAccountAsync(volume, async () =>
-        {
-            await run();
-            return true;
-        });
 
     private string? ReadForData(string device)
     {

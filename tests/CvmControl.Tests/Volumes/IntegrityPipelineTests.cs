@@ -78,7 +78,7 @@ public sealed class IntegrityPipelineTests : IDisposable
             "integritysetup format", "integritysetup open",
             "cryptsetup luksFormat", "cryptsetup token", "cryptsetup luksDump",
             "cryptsetup open",
-            "mkfs.ext4", "mount");
+            "dmesg", "mkfs.ext4", "mount");
         steps.Should().Equal(VolumeStep.Device, VolumeStep.IntegrityFormat, VolumeStep.LuksFormat, VolumeStep.CheckHeader,
             VolumeStep.WriteHeader, VolumeStep.LuksOpen, VolumeStep.Mkfs, VolumeStep.Mount);
         _h.Mounts.Find(Target().MountPoint)!.Device.Should().Be(_h.Blocks.NumberOf(_h.Mapper("data")));
@@ -261,7 +261,7 @@ public sealed class IntegrityPipelineTests : IDisposable
             "cryptsetup isLuks", "cryptsetup luksHeaderBackup", "cryptsetup luksDump", "cryptsetup luksDump",
             "dmsetup create", "dmsetup mknodes", "integritysetup open", "integritysetup resize",
             "cryptsetup open",
-            "blkid", "e2fsck", "dmesg", "resize2fs", "mount");
+            "dmesg", "blkid", "e2fsck", "dmesg", "resize2fs", "mount");
         outcome.Warnings.Should().BeEmpty();
         var cryptsetup = _h.World.Argvs("cryptsetup").ToList();
         cryptsetup[3].Should().StartWith(["luksDump", "--dump-volume-key", "--batch-mode", "--verbose", "--volume-key-file"]).And.Contain("--key-file=-");
@@ -615,7 +615,8 @@ public sealed class IntegrityPipelineTests : IDisposable
         outcome.Error.Should().Be("e2fsck failed");
         outcome.Detail.Should().Be("e2fsck: Filesystem has unsupported features (exit code 4); kernel: " + string.Join(" | ", expected));
         _h.Log.At(LogLevel.Error).Should().Equal(expected.Select(line => "Volume data: kernel: " + line));
-        _h.World.Argvs("dmesg").Should().ContainSingle().Which.Should().Equal("--kernel", "--notime");
+        // Once for where the kernel log stood before the filesystem steps, once after the failure.
+        _h.World.Argvs("dmesg").Should().HaveCount(2).And.AllSatisfy(a => a.Should().Equal("--kernel", "--notime"));
         _h.World.Argvs("mount").Should().BeEmpty();
     }
 
@@ -664,6 +665,37 @@ public sealed class IntegrityPipelineTests : IDisposable
             .And.EndWith("; kernel: " + string.Join(" | ", expected));
         _h.World.Argvs("mkfs.ext4").Should().BeEmpty();
         disk.FileSystem.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Kernel_lines_from_before_the_filesystem_steps_are_not_reported_again()
+    {
+        var disk = await FormattedWithIntegrity();
+        disk.FsckExit = 1;
+        var earlier = new List<string>();
+        var fresh = new List<string>();
+        _h.World.Override = spec =>
+        {
+            var minor = _h.Blocks.NumberOf(_h.Mapper("data@integrity"));
+            if (spec.Executable == "cryptsetup" && spec.Arguments[0] == "open" && minor is { } opened)
+            {
+                // Left by an earlier attempt in this boot on a device that had the same minor.
+                earlier.AddRange(Enumerable.Range(0, 3).Select(i => FakeDiskWorld.ChecksumFailure(opened, 0x100 + i)));
+                _h.World.KernelLog = string.Join('\n', earlier) + "\n";
+            }
+            if (spec.Executable == "e2fsck" && minor is { } checkedDevice)
+            {
+                fresh.AddRange(Enumerable.Range(0, 2).Select(i => FakeDiskWorld.ChecksumFailure(checkedDevice, 0x900 + i)));
+                _h.World.KernelLog = string.Join('\n', [.. earlier, .. fresh]) + "\n";
+            }
+            return null;
+        };
+
+        var outcome = await _h.Pipeline.BootstrapAsync(Target(), Pass, CancellationToken.None);
+
+        earlier.Should().HaveCount(3);
+        outcome.Ok.Should().BeTrue();
+        outcome.Warnings.Should().Equal("e2fsck met blocks that failed their integrity check; kernel: " + string.Join(" | ", fresh));
     }
 
     [Fact]

@@ -118,6 +118,7 @@ B)
   check "I4 the corrupted integrity volume reports the kernel's integrity messages (detail or warnings)" \
     bash -c "grep -q 'kernel: ' <<< '$i3' && grep -q 'Checksum failed' <<< '$i3'"
   check "I4 the daemon logged them too" grep -q 'Checksum failed' /work/daemon.1.log
+  check "I4 nothing was formatted over the corrupted volume" bash -c "! grep -q 'mkfs.ext4 failed' <<< '$(jget volumes.i3.error)' && ! grep -q 'running mkfs' /work/daemon.1.log"
   before=$(cat /work/i1-blocks-a)
   after=$(blocks_of /i1)
   measure "i1_blocks_before_growth=$before i1_blocks_after_growth=$after"
@@ -165,7 +166,7 @@ C)
   ;;
 D)
   measure "phase C cut during: $(cat /work/cut-during 2> /dev/null | cut -c1-60)"
-  cvm_start || exit 1
+  cvm_start --log-level debug || exit 1
   api POST /api/v1/bootstrap "$BOOT_I1"
   wait_op /api/v1/bootstrap
   check "I7 after power cuts during a write burst and during the resize, the volume opens and e2fsck is clean or repairable ($BODY)" \

@@ -136,7 +136,7 @@ internal sealed class IntegrityLayers(Dmsetup dmsetup, Integritysetup integritys
     public const int MaxKernelLines = 8;
 
     /// <summary>
-    /// The kernel's latest messages about this volume's dm-integrity device (e.g. "Checksum failed at
+    /// The kernel's messages about this volume's dm-integrity device, oldest first (e.g. "Checksum failed at
     /// sector …", which is what a block the host changed produces), for the log and the error detail.
     /// A device-mapper device is <c>dm-&lt;minor&gt;</c> to the kernel.
     /// </summary>
@@ -155,8 +155,7 @@ internal sealed class IntegrityLayers(Dmsetup dmsetup, Integritysetup integritys
         {
             return [];
         }
-        var lines = await dmesg.LinesWithAsync(["integrity", $"dm-{device.Minor}:"], cancellationToken);
-        return lines.Count > MaxKernelLines ? [.. lines.Skip(lines.Count - MaxKernelLines)] : lines;
+        return await dmesg.LinesWithAsync(["integrity", $"dm-{device.Minor}:"], cancellationToken);
     }
 
     /// <summary>dm-integrity needs room for its superblock, journal and at least some data; 16 MiB is a floor well above that.</summary>

@@ -8,7 +8,7 @@ internal static partial class Names
     public const int MaxDmNameLength = 127;
 
     /// <summary>A volume with integrity also names the two mappings under its dm-crypt one after itself.</summary>
-    public const int MaxIntegrityDmNameLength = MaxDmNameLength - Volumes.Integrity.IntegrityLayers.LongestSuffixLength;
+    public const int MaxIntegrityDmNameLength = MaxDmNameLength - Volumes.LayerNames.LongestSuffixLength;
     public const int MaxFileNameLength = 255;
     public const int MaxVolumeIdLength = 255;
 

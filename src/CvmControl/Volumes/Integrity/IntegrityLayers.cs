@@ -20,10 +20,6 @@ namespace CvmControl.Volumes.Integrity;
 /// </remarks>
 internal sealed class IntegrityLayers(Dmsetup dmsetup, Integritysetup integritysetup, Dmesg dmesg, IBlockDevices blocks, NodeSizes sizes, KeyDirectory keys, BlankCheck blank, IOptions<DeviceOptions> deviceOptions)
 {
-    public const string DataSuffix = "@data";
-    public const string IntegritySuffix = "@integrity";
-    public const int LongestSuffixLength = 10;
-
     /// <summary>The HKDF label of the data-tag key; the journal key's adds <c>/journal</c>.</summary>
     public const string KeyLabel = "cvm-control/dm-integrity/v1";
 
@@ -32,9 +28,9 @@ internal sealed class IntegrityLayers(Dmsetup dmsetup, Integritysetup integritys
 
     private const int SectorBytes = 512;
 
-    public static string DataName(string dmName) => dmName + DataSuffix;
+    public static string DataName(string dmName) => LayerNames.Data(dmName);
 
-    public static string IntegrityName(string dmName) => dmName + IntegritySuffix;
+    public static string IntegrityName(string dmName) => LayerNames.Integrity(dmName);
 
     public string IntegrityPath(string dmName) => DeviceMapper.PathOf(deviceOptions.Value.DevRoot, IntegrityName(dmName));
 

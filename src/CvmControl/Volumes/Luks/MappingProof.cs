@@ -1,7 +1,6 @@
 using CvmControl.OS;
 using CvmControl.Tools;
 using CvmControl.Volumes.Devices;
-using CvmControl.Volumes.Integrity;
 
 namespace CvmControl.Volumes.Luks;
 
@@ -40,8 +39,8 @@ internal sealed class MappingProof(IBlockDevices blocks, HeaderGuard headers, Cr
         if (volume.Integrity)
         {
             // dm-crypt on <name>@integrity, on <name>@data, on the disk.
-            var below = Below(dm, IntegrityLayers.IntegrityName(volume.DmName), mapper);
-            var window = Below(below, IntegrityLayers.DataName(volume.DmName), mapper);
+            var below = Below(dm, LayerNames.Integrity(volume.DmName), mapper);
+            var window = Below(below, LayerNames.Data(volume.DmName), mapper);
             RequireOn(window, backing, volume, device, mapper);
         }
         else

@@ -5,7 +5,7 @@
 #   B  after the flips and a 256 MiB growth of i1: data written before the reboot reads back; the
 #      flipped block reads as an I/O error with integrity and as silently changed data without; the
 #      corrupted i3 shows the kernel's integrity messages in its detail or warnings; the filesystem
-#      grew; a file in the grown area is located; then a power cut during a write burst.
+#      grew; a 120 MiB file, more than the old area had free, is located in the grown area; then a power cut during a write burst.
 #   C  after a flip in the grown area and another 64 MiB growth: a power cut during the resize.
 #   D  the volume opens, e2fsck is clean or repairable, the growth is complete, and the flipped block
 #      in the grown area reads as an I/O error.
@@ -131,7 +131,7 @@ B)
   sync
   python3 /work/rawdiff.py snap "$I1" /tmp/i1.before "$old_end"
   head -c 1M /dev/urandom > /tmp/chunk
-  for i in $(seq 1 200); do cat /tmp/chunk; done > /i1/grown.bin
+  for i in $(seq 1 120); do cat /tmp/chunk; done > /i1/grown.bin
   sync
   sha256sum < /i1/grown.bin > /work/grown.sha
   close_all

@@ -28,13 +28,9 @@ internal sealed class IntegrityLayers(Dmsetup dmsetup, Integritysetup integritys
 
     private const int SectorBytes = 512;
 
-    public static string DataName(string dmName) => LayerNames.Data(dmName);
+    public string IntegrityPath(string dmName) => DeviceMapper.PathOf(deviceOptions.Value.DevRoot, LayerNames.Integrity(dmName));
 
-    public static string IntegrityName(string dmName) => LayerNames.Integrity(dmName);
-
-    public string IntegrityPath(string dmName) => DeviceMapper.PathOf(deviceOptions.Value.DevRoot, IntegrityName(dmName));
-
-    public string DataPath(string dmName) => DeviceMapper.PathOf(deviceOptions.Value.DevRoot, DataName(dmName));
+    public string DataPath(string dmName) => DeviceMapper.PathOf(deviceOptions.Value.DevRoot, LayerNames.Data(dmName));
 
     /// <summary>The tag and journal HMAC keys of a volume, from its 64-byte LUKS2 volume key.</summary>
     public static IntegrityKeys DeriveKeys(ReadOnlySpan<byte> volumeKey)
@@ -53,17 +49,17 @@ internal sealed class IntegrityLayers(Dmsetup dmsetup, Integritysetup integritys
     /// </summary>
     public async Task RemoveLeftoversAsync(string dmName, CancellationToken cancellationToken)
     {
-        if (IsLive(IntegrityPath(dmName), IntegrityName(dmName)))
+        if (IsLive(IntegrityPath(dmName), LayerNames.Integrity(dmName)))
         {
-            await integritysetup.CloseAsync(IntegrityName(dmName), cancellationToken);
+            await integritysetup.CloseAsync(LayerNames.Integrity(dmName), cancellationToken);
         }
-        if (IsLive(DataPath(dmName), DataName(dmName)))
+        if (IsLive(DataPath(dmName), LayerNames.Data(dmName)))
         {
-            await dmsetup.RemoveAsync(DataName(dmName), cancellationToken);
+            await dmsetup.RemoveAsync(LayerNames.Data(dmName), cancellationToken);
         }
         else if (File.Exists(DataPath(dmName)))
         {
-            await dmsetup.RemoveStaleNodeAsync(DataName(dmName), cancellationToken);
+            await dmsetup.RemoveStaleNodeAsync(LayerNames.Data(dmName), cancellationToken);
         }
     }
 
@@ -98,16 +94,16 @@ internal sealed class IntegrityLayers(Dmsetup dmsetup, Integritysetup integritys
         }
         var directory = keys.Prepare();
         using var hmac = DeriveKeys(volumeKey.Span);
-        await dmsetup.CreateLinearAsync(DataName(dmName), device, DataStartBytes / SectorBytes, (size - DataStartBytes) / SectorBytes, cancellationToken);
+        await dmsetup.CreateLinearAsync(LayerNames.Data(dmName), device, DataStartBytes / SectorBytes, (size - DataStartBytes) / SectorBytes, cancellationToken);
         var window = DataPath(dmName);
         if (format)
         {
             await integritysetup.FormatAsync(window, hmac, directory, cancellationToken);
         }
-        await integritysetup.OpenAsync(window, IntegrityName(dmName), hmac, directory, cancellationToken);
+        await integritysetup.OpenAsync(window, LayerNames.Integrity(dmName), hmac, directory, cancellationToken);
         if (!format)
         {
-            await integritysetup.ResizeAsync(IntegrityName(dmName), hmac, directory, cancellationToken);
+            await integritysetup.ResizeAsync(LayerNames.Integrity(dmName), hmac, directory, cancellationToken);
         }
         return IntegrityPath(dmName);
     }

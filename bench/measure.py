@@ -306,6 +306,23 @@ def throughput(app, args, log, bootstrap=None, threads=None, connections=None, s
     return result
 
 
+def kdf_tail(daemon, baseline, args, log):
+    """Issue 20, part 4: p99 of GET /api/v1/status at 4 connections, the daemon while its bootstrap
+    is in progress beside the KDF stand-in, against bare Kestrel beside the same stand-in. One run is
+    noise on this host (bare Kestrel alone spread 1.6-3.4 ms), so the two alternate, `--pairs` times,
+    the first of each pair alternating too, and the ratio is of the two medians."""
+    runs = {"daemon": [], "baseline": []}
+    for i in range(args.pairs):
+        order = [("daemon", lambda: throughput(daemon, args, log, "kdf", threads=1, connections=4)),
+                 ("baseline", lambda: throughput(baseline, args, log, threads=1, connections=4, beside="kdf"))]
+        for name, run in (order if i % 2 == 0 else order[::-1]):
+            runs[name].append(run())
+    med = {name: statistics.median(r["p99_ms"] for r in rs) for name, rs in runs.items()}
+    log(f"  p99 beside the KDF, medians of {args.pairs}: daemon {med['daemon']:.2f} ms, "
+        f"baseline {med['baseline']:.2f} ms, ratio {med['daemon'] / med['baseline']:.2f}")
+    return {"runs": runs, "p99_median_ms": med, "ratio": med["daemon"] / med["baseline"]}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--daemon", required=True)
@@ -318,9 +335,11 @@ def main():
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--load-limit", type=float, default=1.0)
     parser.add_argument("--max-wait", type=int, default=300)
-    parser.add_argument("--blocks", default="cold,rss,throughput,bootstrap",
-                        help="comma-separated subset of cold,rss,throughput,bootstrap (to re-run a block"
-                             " that a busy host spoiled)")
+    parser.add_argument("--blocks", default="cold,rss,throughput,bootstrap,kdf-tail",
+                        help="comma-separated subset of cold,rss,throughput,bootstrap,kdf-tail (to re-run a"
+                             " block that a busy host spoiled)")
+    parser.add_argument("--pairs", type=int, default=5,
+                        help="kdf-tail: how many daemon/baseline pairs, each 1 thread, 4 connections")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
 
@@ -389,6 +408,11 @@ def main():
             log("throughput during bootstrap with a KDF: skipped (needs root and cryptsetup)")
             under = block("throughput during bootstrap", lambda: {"waiting": throughput(daemon, args, log, "waiting")})
         result["wrk_during_bootstrap"] = under
+    if "kdf-tail" in blocks:
+        if shutil.which("cryptsetup") and os.geteuid() == 0:
+            result["kdf_tail"] = block("p99 beside the KDF, paired", lambda: kdf_tail(daemon, baseline, args, log))
+        else:
+            log("p99 beside the KDF, paired: skipped (needs root and cryptsetup)")
 
     ratios = {}
     if "cold_start_ms" in result:
@@ -433,6 +457,11 @@ def main():
         control = k.startswith(("baseline-", "daemon-"))
         what = f"{k.split('-')[0]} beside {v['beside']}, no bootstrap ({shape})" if control else f"daemon during bootstrap ({k}, {shape})"
         log(f"| {what}: req/s, p99 | {v['requests_per_s']:.0f}, {v['p99_ms']:.2f} ms{promoted} | | |")
+    if "kdf_tail" in result:
+        t = result["kdf_tail"]
+        spread = lambda name: "-".join(f"{f(r['p99_ms'] for r in t['runs'][name]):.2f}" for f in (min, max))
+        log(f"| p99 beside the KDF, 4 conns, median of {args.pairs} pairs (range) | {t['p99_median_ms']['daemon']:.2f} ms"
+            f" ({spread('daemon')}) | {t['p99_median_ms']['baseline']:.2f} ms ({spread('baseline')}) | {t['ratio']:.2f} |")
     s = result["size_bytes"]
     log(f"| size | {s['daemon'] / 1e6:.1f} MB | {s['baseline'] / 1e6:.1f} MB | {s['daemon'] / s['baseline']:.2f} |")
     if go:

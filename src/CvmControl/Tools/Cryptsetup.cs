@@ -57,15 +57,6 @@ internal sealed partial class Cryptsetup(IProcessRunner runner)
         };
     }
 
-    public Task FormatAsync(string device, Passphrase passphrase, LuksCost cost, CancellationToken cancellationToken) =>
-        runner.RunCheckedAsync("luksFormat failed", WithKey(passphrase,
-        [
-            "luksFormat", "--batch-mode", "--type", "luks2",
-            "--cipher", LuksParameters.Cipher, "--key-size", LuksParameters.KeyBitsText, "--hash", LuksParameters.Hash,
-            .. cost.Arguments(),
-            "--key-file=-", device,
-        ]), cancellationToken);
-
     /// <summary>
     /// Opens <paramref name="device"/> as <c>/dev/mapper/<paramref name="name"/></c> using the checked
     /// header copy <paramref name="header"/>, and returns the keyslot that the passphrase unlocked.
@@ -153,6 +144,28 @@ internal sealed partial class Cryptsetup(IProcessRunner runner)
             "--key-file=-", dataDevice,
         ]), cancellationToken);
     }
+
+    /// <summary>
+    /// Formats the LUKS2 header of a plain volume into the new file <paramref name="header"/>, laid out
+    /// exactly as <c>luksFormat</c> on the device itself would lay it out: two 16 KiB metadata copies, the
+    /// keyslot area, and the data from 16 MiB (<see cref="AttachedDataOffsetSectors"/>) of
+    /// <paramref name="device"/>. The device is not written; the caller checks the file and writes it over
+    /// the device's first 16 MiB, so the header that is opened is the one that was checked.
+    /// </summary>
+    public Task FormatHeaderFileAsync(string header, string device, Passphrase passphrase, LuksCost cost, CancellationToken cancellationToken) =>
+        runner.RunCheckedAsync("luksFormat failed", WithKey(passphrase,
+        [
+            "luksFormat", "--batch-mode", "--type", "luks2",
+            "--cipher", LuksParameters.Cipher, "--key-size", LuksParameters.KeyBitsText, "--hash", LuksParameters.Hash,
+            .. cost.Arguments(),
+            "--luks2-metadata-size", "16k", "--luks2-keyslots-size", DetachedKeyslotsSize,
+            "--offset", AttachedDataOffsetSectors,
+            "--header", header,
+            "--key-file=-", device,
+        ]), cancellationToken);
+
+    /// <summary>16 MiB in 512-byte sectors: where an attached LUKS2 header of the standard size puts the data.</summary>
+    public const string AttachedDataOffsetSectors = "32768";
 
     /// <summary>16 MiB less the two 16 KiB metadata copies: a detached header fills exactly the 16 MiB an attached one takes.</summary>
     public const string DetachedKeyslotsSize = "16352k";

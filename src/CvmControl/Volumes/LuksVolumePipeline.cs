@@ -159,24 +159,12 @@ internal sealed partial class LuksVolumePipeline(
     /// <summary>Steps 4 to 6; returns whether this run formatted the device.</summary>
     private async Task<bool> SetUpLuksAsync(VolumeTarget volume, string device, Passphrase passphrase, List<string> warnings, Action<string> step, CancellationToken stopping)
     {
-        var cost = volumeOptions.Value.Cost;
-
         // 4. Format only a device that is provably blank: luksFormat from a daemon never asks, and a disk
         //    restored from a snapshot or with a wiped header holds data that must never be destroyed.
-        var wasLuks = await IsLuksOrBlankAsync(volume, device, stopping);
-        if (!wasLuks)
+        if (!await IsLuksOrBlankAsync(volume, device, stopping))
         {
-            LogFormatting(logger, volume.DmName, device);
-            step(VolumeStep.LuksFormat);
-            await kdf.RunAsync(kdf.NewSlotCostBytes, () => _metrics.TimeStepAsync(VolumeSteps.LuksFormat, volume.DmName, () => cryptsetup.FormatAsync(device, passphrase, cost, stopping)));
-            try
-            {
-                await cryptsetup.ImportTokenAsync(device, MarkerToken(), CancellationToken.None);
-            }
-            catch (ToolFailure failure)
-            {
-                LogMarkerFailed(logger, volume.DmName, failure.Detail);
-            }
+            LogOpened(logger, volume.DmName, await FormatAsync(volume, device, passphrase, step, stopping));
+            return true;
         }
 
         // 5. Check the header, then open through the checked copy; -v tells which slot the passphrase
@@ -185,21 +173,44 @@ internal sealed partial class LuksVolumePipeline(
         step(VolumeStep.CheckHeader);
         using var header = await CheckHeaderAsync(device, stopping);
         RequireLayout(volume, device, header.Verdict);
-        if (wasLuks)
-        {
-            LogExisting(logger, volume.DmName, header.Verdict.HasMarker ? "initialised by cvm-control" : "not marked by cvm-control");
-        }
+        LogExisting(logger, volume.DmName, header.Verdict.HasMarker ? "initialised by cvm-control" : "not marked by cvm-control");
         step(VolumeStep.LuksOpen);
         var slot = await kdf.RunAsync(header.Verdict.KdfMemoryBytes, () => _metrics.TimeStepAsync(VolumeSteps.Open, volume.DmName, () => cryptsetup.OpenAsync(device, header.Path, volume.DmName, passphrase, stopping)));
         LogOpened(logger, volume.DmName, slot);
 
         // 6. Drop every other keyslot of a pre-existing volume, best effort, on the checked header.
-        if (wasLuks)
+        step(VolumeStep.LuksKillSlot);
+        await RemoveOtherKeyslotsAsync(volume, header, slot, passphrase, warnings);
+        return false;
+    }
+
+    /// <summary>
+    /// Steps 4 and 5 for a blank device; returns the keyslot the passphrase opened. The header is
+    /// formatted into a tmpfs file, with the layout luksFormat would give it on the device, marked, and
+    /// checked like any other; only then is it written over the device's first 16 MiB, and the device is
+    /// opened through that same file. So the header that is opened is the one that was checked, as for an
+    /// existing volume, without copying it back off the device (luksHeaderBackup) first. A power cut
+    /// before the write leaves the device blank, and a bootstrap formats it again.
+    /// </summary>
+    private async Task<int> FormatAsync(VolumeTarget volume, string device, Passphrase passphrase, Action<string> step, CancellationToken stopping)
+    {
+        LogFormatting(logger, volume.DmName, device);
+        var headerFile = Path.Combine(keyDirectory.Prepare(), "new-header-" + Guid.NewGuid().ToString("N"));
+        try
         {
-            step(VolumeStep.LuksKillSlot);
-            await RemoveOtherKeyslotsAsync(volume, header, slot, passphrase, warnings);
+            step(VolumeStep.LuksFormat);
+            await kdf.RunAsync(kdf.NewSlotCostBytes, () => _metrics.TimeStepAsync(VolumeSteps.LuksFormat, volume.DmName,
+                () => cryptsetup.FormatHeaderFileAsync(headerFile, device, passphrase, volumeOptions.Value.Cost, stopping)));
+            stopping.ThrowIfCancellationRequested();
+            var verdict = await MarkCheckAndWriteAsync(volume, device, headerFile, step, stopping);
+            step(VolumeStep.LuksOpen);
+            return await kdf.RunAsync(verdict.KdfMemoryBytes, () => _metrics.TimeStepAsync(VolumeSteps.Open, volume.DmName,
+                () => cryptsetup.OpenAsync(device, headerFile, volume.DmName, passphrase, stopping)));
         }
-        return !wasLuks;
+        finally
+        {
+            HeaderGuard.Delete(headerFile);
+        }
     }
 
     public const string NotBlank = "device is not blank; refusing to format";
@@ -317,27 +328,7 @@ internal sealed partial class LuksVolumePipeline(
                 step(VolumeStep.LuksFormat);
                 await kdf.RunAsync(kdf.NewSlotCostBytes, () => _metrics.TimeStepAsync(VolumeSteps.LuksFormat, volume.DmName,
                     () => cryptsetup.FormatDetachedAsync(headerFile, below, passphrase, volumeKey, volumeOptions.Value.Cost, directory, stopping)));
-                try
-                {
-                    await cryptsetup.ImportTokenAsync(headerFile, MarkerToken(), CancellationToken.None);
-                }
-                catch (ToolFailure failure)
-                {
-                    LogMarkerFailed(logger, volume.DmName, failure.Detail);
-                }
-                step(VolumeStep.CheckHeader);
-                LuksHeaderPolicy.Verdict verdict;
-                try
-                {
-                    verdict = await headers.CheckCopyAsync(headerFile, stopping);
-                }
-                catch (HeaderRejected rejected)
-                {
-                    throw new VolumeOperationException("LUKS2 header rejected", $"the header just formatted for {device}: {rejected.Message}");
-                }
-                RequireLayout(volume, device, verdict);
-                step(VolumeStep.WriteHeader);
-                await Task.Run(() => WriteHeaderArea(device, headerFile), stopping);
+                await MarkCheckAndWriteAsync(volume, device, headerFile, step, stopping);
                 step(VolumeStep.LuksOpen);
                 await _metrics.TimeStepAsync(VolumeSteps.Open, volume.DmName, () => cryptsetup.OpenWithVolumeKeyAsync(below, headerFile, volume.DmName, volumeKey, directory, stopping));
             }
@@ -352,6 +343,36 @@ internal sealed partial class LuksVolumePipeline(
             System.Security.Cryptography.CryptographicOperations.ZeroMemory(volumeKey);
             HeaderGuard.Delete(headerFile);
         }
+    }
+
+    /// <summary>
+    /// A new header file, before anything opens it: the marker token goes in (best effort), the file is
+    /// checked like any header, and only then written over the disk's first 16 MiB.
+    /// </summary>
+    private async Task<LuksHeaderPolicy.Verdict> MarkCheckAndWriteAsync(VolumeTarget volume, string device, string headerFile, Action<string> step, CancellationToken stopping)
+    {
+        try
+        {
+            await cryptsetup.ImportTokenAsync(headerFile, MarkerToken(), CancellationToken.None);
+        }
+        catch (ToolFailure failure)
+        {
+            LogMarkerFailed(logger, volume.DmName, failure.Detail);
+        }
+        step(VolumeStep.CheckHeader);
+        LuksHeaderPolicy.Verdict verdict;
+        try
+        {
+            verdict = await headers.CheckCopyAsync(headerFile, stopping);
+        }
+        catch (HeaderRejected rejected)
+        {
+            throw new VolumeOperationException("LUKS2 header rejected", $"the header just formatted for {device}: {rejected.Message}");
+        }
+        RequireLayout(volume, device, verdict);
+        step(VolumeStep.WriteHeader);
+        await Task.Run(() => WriteHeaderArea(device, headerFile), stopping);
+        return verdict;
     }
 
     /// <summary>Opens dm-integrity (growing it to the disk) and dm-crypt on it with the volume key; undoes the lower layers if dm-crypt does not open.</summary>

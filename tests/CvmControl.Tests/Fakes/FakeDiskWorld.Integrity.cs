@@ -291,22 +291,35 @@ internal sealed partial class FakeDiskWorld
         }
     }
 
-    /// <summary>luksFormat into a detached header file: the data device is not written, the header's data starts at its offset 0.</summary>
+    /// <summary>
+    /// luksFormat into a detached header file: the data device is not written. The header's data starts
+    /// at <c>--offset</c> (in 512-byte sectors), else at the device's offset 0; the volume key comes from
+    /// <c>--volume-key-file</c>, else it is drawn here.
+    /// </summary>
     private ProcessResult FormatDetached(IReadOnlyList<string> a, string stdin)
     {
         var header = ArgAfter(a, "--header");
-        var keyFile = ArgAfter(a, "--volume-key-file");
         if (Blocks.NumberOf(a[^1]) is null || !File.Exists(a[^1]))
         {
             return Result(4, "", $"Device {a[^1]} does not exist or access denied.\n");
         }
-        var key = File.ReadAllBytes(keyFile);
-        VolumeKeyUses.Enqueue(new VolumeKeyUse("luksFormat", key, keyFile));
-        if (key.Length != 64)
+        byte[] key;
+        if (a.Contains("--volume-key-file"))
         {
-            return Result(1, "", $"Cannot read 64 bytes from volume key file {keyFile}.\n");
+            var keyFile = ArgAfter(a, "--volume-key-file");
+            key = File.ReadAllBytes(keyFile);
+            VolumeKeyUses.Enqueue(new VolumeKeyUse("luksFormat", key, keyFile));
+            if (key.Length != 64)
+            {
+                return Result(1, "", $"Cannot read 64 bytes from volume key file {keyFile}.\n");
+            }
         }
-        var state = new FakeLuksImage.State { Slots = { [0] = stdin }, KdfMemoryKiB = NewSlotMemoryKiB(a), DataOffset = 0, VolumeKey = key };
+        else
+        {
+            key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(64);
+        }
+        var offset = a.Contains("--offset") ? long.Parse(ArgAfter(a, "--offset"), CultureInfo.InvariantCulture) * 512 : 0;
+        var state = new FakeLuksImage.State { Slots = { [0] = stdin }, KdfMemoryKiB = NewSlotMemoryKiB(a), DataOffset = offset, VolumeKey = key };
         KdfRuns++;
         using (var stream = new FileStream(header, FileMode.Create, FileAccess.Write))
         {

@@ -37,11 +37,11 @@ public sealed class CryptsetupTests : IDisposable
     }
 
     [Fact]
-    public async Task Format_pins_luks2_the_cipher_and_argon2id_and_reads_the_key_from_stdin()
+    public async Task Format_writes_a_header_file_with_the_attached_layout_pins_luks2_the_cipher_and_argon2id_and_reads_the_key_from_stdin()
     {
         var runner = ScriptedRunner.Answering(0);
 
-        await new Cryptsetup(runner).FormatAsync(Device, Key, Cheap, CancellationToken.None);
+        await new Cryptsetup(runner).FormatHeaderFileAsync("/run/cvm/keys/new-header-1", Device, Key, Cheap, CancellationToken.None);
 
         var (spec, stdin) = runner.Single;
         spec.Executable.Should().Be("cryptsetup");
@@ -50,6 +50,8 @@ public sealed class CryptsetupTests : IDisposable
             "--cipher", "aes-xts-plain64", "--key-size", "512", "--hash", "sha256",
             "--keyslot-cipher", "aes-xts-plain64", "--keyslot-key-size", "512", "--pbkdf", "argon2id",
             "--pbkdf-memory", "32768", "--iter-time", "100",
+            "--luks2-metadata-size", "16k", "--luks2-keyslots-size", "16352k", "--offset", "32768",
+            "--header", "/run/cvm/keys/new-header-1",
             "--key-file=-", Device);
         ScriptedRunner.Text(stdin).Should().Be("correct horse\nbattery", "the exact bytes, newline kept, none added");
         spec.Secrets.Should().Equal(Key.Value);
@@ -61,7 +63,7 @@ public sealed class CryptsetupTests : IDisposable
     {
         var runner = ScriptedRunner.Answering(0);
 
-        await new Cryptsetup(runner).FormatAsync(Device, Key, LuksCost.Default, CancellationToken.None);
+        await new Cryptsetup(runner).FormatHeaderFileAsync("/run/cvm/keys/new-header-1", Device, Key, LuksCost.Default, CancellationToken.None);
 
         runner.Single.Spec.Arguments.Should().NotContain("--pbkdf-memory").And.NotContain("--iter-time").And.ContainInOrder("--pbkdf", "argon2id");
     }
@@ -71,7 +73,7 @@ public sealed class CryptsetupTests : IDisposable
     {
         var runner = ScriptedRunner.Answering(1, stderr: "Cannot format device /dev/nvme1n1 in use.\n");
 
-        var failure = (await new Cryptsetup(runner).Invoking(c => c.FormatAsync(Device, Key, Cheap, CancellationToken.None)).Should().ThrowAsync<ToolFailure>()).Which;
+        var failure = (await new Cryptsetup(runner).Invoking(c => c.FormatHeaderFileAsync("/run/cvm/keys/new-header-1", Device, Key, Cheap, CancellationToken.None)).Should().ThrowAsync<ToolFailure>()).Which;
 
         failure.Message.Should().Be("luksFormat failed");
         failure.Detail.Should().Be("Cannot format device /dev/nvme1n1 in use. (exit code 1)");

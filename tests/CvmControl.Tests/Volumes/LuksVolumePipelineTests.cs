@@ -115,7 +115,7 @@ public sealed class LuksVolumePipelineTests : IDisposable
 
         (await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None, steps.Add)).Ok.Should().BeTrue();
 
-        steps.Should().Equal(VolumeStep.Device, VolumeStep.LuksFormat, VolumeStep.CheckHeader, VolumeStep.LuksOpen, VolumeStep.Mkfs, VolumeStep.Mount);
+        steps.Should().Equal(VolumeStep.Device, VolumeStep.LuksFormat, VolumeStep.CheckHeader, VolumeStep.WriteHeader, VolumeStep.LuksOpen, VolumeStep.Mkfs, VolumeStep.Mount);
     }
 
     [Fact]
@@ -158,20 +158,55 @@ public sealed class LuksVolumePipelineTests : IDisposable
     }
 
     [Fact]
-    public async Task A_fresh_volume_gets_the_marker_token_and_is_opened_through_a_checked_header_copy()
+    public async Task A_fresh_volume_is_formatted_into_a_tmpfs_header_file_marked_checked_written_to_the_disk_and_opened_through_that_file()
     {
         var disk = _h.Attach("vol-0aaa111", "nvme1n1");
 
         (await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None)).Ok.Should().BeTrue();
 
-        disk.Marker.Should().BeTrue();
-        var open = _h.World.Argvs("cryptsetup").Single(a => a[0] == "open" && !a.Contains("--test-passphrase"));
-        var header = open[open.ToList().IndexOf("--header") + 1];
-        _h.World.HeaderCopies.Should().ContainKey(header);
+        var cryptsetup = _h.World.Argvs("cryptsetup").ToList();
+        var format = cryptsetup.Single(a => a[0] == "luksFormat");
+        var header = format[format.ToList().IndexOf("--header") + 1];
         header.Should().StartWith(_h.Root.Combine("run", "keys") + "/");
-        File.Exists(header).Should().BeFalse("the copy is deleted right after the open");
-        var format = _h.World.Argvs("cryptsetup").Single(a => a[0] == "luksFormat");
-        format.Should().ContainInOrder("--keyslot-cipher", "aes-xts-plain64").And.ContainInOrder("--keyslot-key-size", "512");
+        format[^1].Should().Be(disk.Path, "the data device, which luksFormat does not write");
+        format.Should().ContainInOrder("--offset", "32768").And.ContainInOrder("--keyslot-cipher", "aes-xts-plain64").And.ContainInOrder("--keyslot-key-size", "512");
+        // Marked and checked in the file, opened through it: the device's header is never read back.
+        cryptsetup.Select(a => a[0] + " " + a[^1]).Should().ContainInOrder($"token {header}", $"luksDump {header}");
+        cryptsetup.Should().NotContain(a => a[0] == "luksHeaderBackup" || a[0] == "isLuks" || (a[0] == "luksDump" && a[a.Length - 1] == disk.Path));
+        var open = cryptsetup.Single(a => a[0] == "open");
+        open.Should().ContainInOrder("--header", header).And.EndWith([disk.Path, "data"]);
+        File.Exists(header).Should().BeFalse("the header file is deleted once the volume is open");
+        disk.IsLuks.Should().BeTrue("the checked header was written over the disk's first 16 MiB");
+        disk.Marker.Should().BeTrue();
+        disk.DataOffset.Should().Be(16 * 1024 * 1024);
+        disk.Slots.Should().Equal(new Dictionary<int, string> { [0] = Pass.Value });
+    }
+
+    [Fact]
+    public async Task A_fresh_volume_whose_new_header_fails_the_check_is_not_written_to_the_disk()
+    {
+        var disk = _h.Attach("vol-0aaa111", "nvme1n1");
+        _h.World.Override = spec =>
+        {
+            // luksDump of the new file: as if cryptsetup had made a header the policy does not accept.
+            if (spec.Arguments[0] == "luksDump")
+            {
+                var file = spec.Arguments[^1];
+                var state = FakeLuksImage.Decode(File.ReadAllBytes(file))!;
+                state.SegmentCipher = "cipher_null-ecb";
+                using var stream = new FileStream(file, FileMode.Open, FileAccess.Write);
+                stream.Write(FakeLuksImage.Encode(state));
+            }
+            return null;
+        };
+
+        var outcome = await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None);
+
+        outcome.Error.Should().Be("LUKS2 header rejected");
+        outcome.Detail.Should().StartWith("the header just formatted for " + disk.Path);
+        File.ReadAllBytes(disk.Path).AsSpan(0, 16 * 1024 * 1024).ContainsAnyExcept((byte)0).Should().BeFalse("nothing was written to the disk");
+        _h.World.Argvs("cryptsetup").Should().NotContain(a => a[0] == "open");
+        Directory.EnumerateFiles(_h.Root.Combine("run", "keys")).Should().BeEmpty("the header file is deleted");
     }
 
     [Fact]

@@ -228,12 +228,25 @@ internal sealed partial class LuksVolumePipeline(
     /// </summary>
     private async Task<bool> IsLuksOrBlankAsync(VolumeTarget volume, string device, CancellationToken stopping)
     {
-        var found = await Task.Run(() => ReadForData(device), stopping);
-        if (found is not null && await cryptsetup.IsLuksAsync(device, stopping))
+        // A first block of zeros is what a new disk shows (a LUKS2 device has its magic there): blkid's
+        // probe, which a device that is not LUKS always needs, then runs beside the rest of the blank read.
+        var probe = await Task.Run(() => FirstBlockIsZeros(device), stopping) ? blkid.ProbeAnySignatureAsync(device, stopping) : null;
+        string? found;
+        try
         {
-            return true;
+            found = await Task.Run(() => ReadForData(device), stopping);
+            if (found is not null && await cryptsetup.IsLuksAsync(device, stopping))
+            {
+                await ObserveAsync(probe);
+                return true;
+            }
         }
-        var signature = await blkid.ProbeAnySignatureAsync(device, stopping);
+        catch
+        {
+            await ObserveAsync(probe);
+            throw;
+        }
+        var signature = await (probe ?? blkid.ProbeAnySignatureAsync(device, stopping));
         var data = signature is null ? found : $"blkid found: {signature}";
         if (data is not null)
         {
@@ -242,6 +255,34 @@ internal sealed partial class LuksVolumePipeline(
         }
         stopping.ThrowIfCancellationRequested();
         return false;
+    }
+
+    /// <summary>Waits for a probe whose answer is no longer needed, so that no child outlives the step and no failure goes unobserved.</summary>
+    private static async Task ObserveAsync(Task<string?>? probe)
+    {
+        if (probe is null)
+        {
+            return;
+        }
+        try
+        {
+            await probe;
+        }
+        catch (Exception ex) when (ex is ToolFailure or OperationCanceledException)
+        {
+        }
+    }
+
+    private static bool FirstBlockIsZeros(string device)
+    {
+        try
+        {
+            return BlankCheck.FirstBlockIsZeros(device);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new VolumeOperationException("cannot read the device", $"{device}: {ex.Message}; nothing was changed");
+        }
     }
 
     /// <summary>
@@ -359,6 +400,7 @@ internal sealed partial class LuksVolumePipeline(
         {
             LogMarkerFailed(logger, volume.DmName, failure.Detail);
         }
+        stopping.ThrowIfCancellationRequested();
         step(VolumeStep.CheckHeader);
         LuksHeaderPolicy.Verdict verdict;
         try

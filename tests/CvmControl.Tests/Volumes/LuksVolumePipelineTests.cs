@@ -76,6 +76,22 @@ public sealed class LuksVolumePipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_device_with_data_in_its_first_block_is_asked_isLuks_before_any_blkid_probe()
+    {
+        var disk = _h.Attach("vol-0aaa111", "nvme1n1");
+        disk.Signature = "TYPE=\"xfs\"";
+        using (var stream = new FileStream(disk.Path, FileMode.Open, FileAccess.Write))
+        {
+            stream.Write("XFSB"u8);
+        }
+
+        var outcome = await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None);
+
+        outcome.Error.Should().Be(LuksVolumePipeline.NotBlank);
+        _h.World.Calls.Select(c => c.Spec.Executable + " " + c.Spec.Arguments[0]).Should().Equal("cryptsetup isLuks", "blkid -p");
+    }
+
+    [Fact]
     public async Task A_LUKS_device_is_asked_isLuks_and_never_probed_for_other_signatures()
     {
         var disk = ExistingLuks(new Dictionary<int, string> { [0] = Pass.Value });
@@ -673,7 +689,7 @@ public sealed class LuksVolumePipelineTests : IDisposable
     /// </summary>
     [Theory]
     [InlineData("blkid -p", "cryptsetup luksFormat")]
-    [InlineData("cryptsetup token", "cryptsetup luksHeaderBackup")]
+    [InlineData("cryptsetup token", "cryptsetup luksDump")]
     [InlineData("cryptsetup open", "blkid -p -o")]
     [InlineData("mkfs.ext4", "mount")]
     [InlineData("e2fsck", "resize2fs")]

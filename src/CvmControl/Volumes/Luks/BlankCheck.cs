@@ -41,6 +41,19 @@ internal sealed class BlankCheck(IOptions<DeviceOptions> options)
         return null;
     }
 
+    /// <summary>
+    /// Whether the device's first 4 KiB read as zeros: what a new disk shows, and what no device with a
+    /// LUKS2 primary header shows (its magic is at offset 0). A cheap hint of which checks will be needed,
+    /// never a proof of anything.
+    /// </summary>
+    public static bool FirstBlockIsZeros(string device)
+    {
+        using var stream = new FileStream(device, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
+        var block = new byte[BlockBytes];
+        var filled = stream.ReadAtLeast(block, block.Length, throwOnEndOfStream: false);
+        return !block.AsSpan(0, filled).ContainsAnyExcept((byte)0);
+    }
+
     /// <summary>Block-aligned offsets spread over [16 MiB, size), the last one being the device's last block.</summary>
     public static IReadOnlyList<long> SampleOffsets(long size)
     {

@@ -137,22 +137,7 @@ internal sealed partial class PassphraseService(
         {
             return change.RevokeOld ? VolumeOutcome.Success with { RevokedSlots = [] } : VolumeOutcome.Success;
         }
-        step(VolumeStep.TestPassphrase);
-        if (await rotator.CheckAsync(target, change.New, stopping) != PassphraseCheck.Opens)
-        {
-            stopping.ThrowIfCancellationRequested();
-            var added = await rotator.AddPassphraseAsync(target, change.Old, change.New, stopping, step);
-            if (!added.Ok)
-            {
-                return added;
-            }
-        }
-        if (!change.RevokeOld)
-        {
-            return VolumeOutcome.Success;
-        }
-        stopping.ThrowIfCancellationRequested();
-        return await rotator.RevokeAsync(target, change.Old, change.New, stopping, step);
+        return await rotator.RotateAsync(target, change.Old, change.New, change.RevokeOld, stopping, step);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "An identical passphrase request joins the one being checked and shares its answer")]

@@ -24,18 +24,13 @@ internal interface IPassphraseRotator
     Task<PassphraseCheck> CheckAsync(VolumeTarget volume, Passphrase passphrase, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Adds <paramref name="newPassphrase"/> authenticated by <paramref name="oldPassphrase"/>, keeping the
-    /// old keyslot, and proves that the new one opens the volume. Failures are returned, not thrown.
+    /// Rotates one volume: unless <paramref name="newPassphrase"/> already opens it (a retry), adds it,
+    /// authenticated by <paramref name="oldPassphrase"/>, proves that it opens, and writes it back; then,
+    /// when <paramref name="revokeOld"/>, removes exactly the keyslots the old passphrase opens in a second
+    /// write-back, never the new passphrase's, never the last. The outcome lists the removed slots in
+    /// <see cref="VolumeOutcome.RevokedSlots"/> when revoking. Failures are returned, not thrown.
     /// </summary>
-    Task<VolumeOutcome> AddPassphraseAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, CancellationToken stopping, Action<string>? step = null);
-
-    /// <summary>
-    /// Removes exactly the keyslots <paramref name="oldPassphrase"/> opens, once <paramref name="newPassphrase"/>
-    /// is proven to open a keyslot of its own; never that one, never the last. The outcome lists the
-    /// removed slots in <see cref="VolumeOutcome.RevokedSlots"/> (empty when the old one opens none any more).
-    /// Failures are returned, not thrown.
-    /// </summary>
-    Task<VolumeOutcome> RevokeAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, CancellationToken stopping, Action<string>? step = null);
+    Task<VolumeOutcome> RotateAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, bool revokeOld, CancellationToken stopping, Action<string>? step = null);
 }
 
 /// <summary>A volume step failed; <see cref="Exception.Message"/> is the short error, <see cref="Detail"/> the scrubbed tool output.</summary>

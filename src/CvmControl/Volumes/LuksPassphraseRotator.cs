@@ -46,30 +46,108 @@ internal sealed partial class LuksPassphraseRotator(
 
     private async Task<VolumeOutcome> AddAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, Action<string> step, CancellationToken stopping)
     {
+        using var header = await CheckedHeaderAsync(volume, step, stopping);
+        var added = await AddOnAsync(volume, header, oldPassphrase, newPassphrase, step);
+        added.Committed?.Dispose();
+        return added.Outcome;
+    }
+
+    /// <summary>
+    /// A whole rotation of one volume on one checked header copy. The new passphrase is tested on it
+    /// first: a retry after a crash finds it already opening and skips the add. Otherwise it is added and
+    /// written back, and the copy written back (which the device then holds, verified) is the checked
+    /// header the revocation acts on, with the new passphrase's keyslot already known. So a revoking
+    /// rotation copies the device's header once, not three times, and spends no KDF run on finding the
+    /// new keyslot again. The two write-backs stay separate: the old passphrase's slots are only touched
+    /// once the new passphrase is on disk.
+    /// </summary>
+    public async Task<VolumeOutcome> RotateAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, bool revokeOld, CancellationToken stopping, Action<string>? step = null)
+    {
+        step ??= _ => { };
+        int? keep = null;
+        try
+        {
+            return await AsOutcomeAsync(async () =>
+            {
+                using var header = await CheckedHeaderAsync(volume, step, stopping);
+                step(VolumeStep.TestPassphrase);
+                keep = await kdf.RunAsync(header.Verdict.KdfMemoryBytes, () => cryptsetup.TestPassphraseAsync(header.Path, newPassphrase, CancellationToken.None));
+                CheckedHeader? committed = null;
+                try
+                {
+                    if (keep is null)
+                    {
+                        stopping.ThrowIfCancellationRequested();
+                        var added = await AddOnAsync(volume, header, oldPassphrase, newPassphrase, step);
+                        (committed, keep) = (added.Committed, added.Slot);
+                        if (!added.Outcome.Ok || !revokeOld)
+                        {
+                            return added.Outcome;
+                        }
+                    }
+                    if (!revokeOld)
+                    {
+                        return VolumeOutcome.Success;
+                    }
+                    stopping.ThrowIfCancellationRequested();
+                    return await RevokeOnAsync(volume, committed ?? header, keep!.Value, oldPassphrase, newPassphrase, step, stopping);
+                }
+                finally
+                {
+                    committed?.Dispose();
+                }
+            });
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested && keep is not null && revokeOld)
+        {
+            return Interrupted;
+        }
+    }
+
+    /// <summary>The volume's device and its checked header copy (the allow-list comes before any change).</summary>
+    private async Task<CheckedHeader> CheckedHeaderAsync(VolumeTarget volume, Action<string> step, CancellationToken stopping)
+    {
         step(VolumeStep.Device);
         var device = await devices.ResolveAsync(volume.VolumeId, stopping);
-        var keyDirectory = keys.Prepare();
-        // Only a header that passes the allow-list gets a new keyslot (whose own cipher is pinned).
         step(VolumeStep.CheckHeader);
-        using var header = await headers.CheckAsync(device, stopping);
-        using var edit = header.Edit();
-        step(VolumeStep.LuksAddKey);
-        // Unlocking with the old passphrase costs what the header's slots cost; the new slot, what new slots cost.
-        var cost = Math.Max(header.Verdict.KdfMemoryBytes, kdf.NewSlotCostBytes);
-        await kdf.RunAsync(cost, () => cryptsetup.AddKeyAsync(edit.Path, oldPassphrase, newPassphrase, options.Value.Cost, keyDirectory, CancellationToken.None));
-        step(VolumeStep.TestPassphrase);
-        var slot = await kdf.RunAsync(cost, () => cryptsetup.TestPassphraseAsync(edit.Path, newPassphrase, CancellationToken.None));
-        if (slot is null)
+        return await headers.CheckAsync(device, stopping);
+    }
+
+    /// <summary>
+    /// Adds the new passphrase on a private copy of <paramref name="header"/>, proves it opens there, and
+    /// writes the copy back. On success, the written copy as the device's checked header (the caller
+    /// disposes it) and the new passphrase's keyslot.
+    /// </summary>
+    private async Task<(VolumeOutcome Outcome, CheckedHeader? Committed, int? Slot)> AddOnAsync(VolumeTarget volume, CheckedHeader header, Passphrase oldPassphrase, Passphrase newPassphrase, Action<string> step)
+    {
+        var keyDirectory = keys.Prepare();
+        var edit = header.Edit();
+        try
         {
-            return VolumeOutcome.Failure("new passphrase does not open the volume", "luksAddKey succeeded, but a test open of the changed header with the new passphrase failed; nothing was written");
+            step(VolumeStep.LuksAddKey);
+            // Unlocking with the old passphrase costs what the header's slots cost; the new slot, what new slots cost.
+            var cost = Math.Max(header.Verdict.KdfMemoryBytes, kdf.NewSlotCostBytes);
+            await kdf.RunAsync(cost, () => cryptsetup.AddKeyAsync(edit.Path, oldPassphrase, newPassphrase, options.Value.Cost, keyDirectory, CancellationToken.None));
+            step(VolumeStep.TestPassphrase);
+            var slot = await kdf.RunAsync(cost, () => cryptsetup.TestPassphraseAsync(edit.Path, newPassphrase, CancellationToken.None));
+            if (slot is null)
+            {
+                edit.Dispose();
+                return (VolumeOutcome.Failure("new passphrase does not open the volume", "luksAddKey succeeded, but a test open of the changed header with the new passphrase failed; nothing was written"), null, null);
+            }
+            step(VolumeStep.WriteHeader);
+            // Crash safety: nothing is removed, and the write-back puts the new keyslot's material on
+            // disk before either header copy names it, one header copy at a time. A power cut at any
+            // point leaves a header that still holds the old keyslot.
+            var verdict = await writeBack.CommitAsync(header, edit, CancellationToken.None);
+            LogAdded(logger, volume.DmName, slot.Value);
+            return (VolumeOutcome.Success, header.Committed(edit, verdict), slot);
         }
-        step(VolumeStep.WriteHeader);
-        // Crash safety: nothing is removed, and the write-back puts the new keyslot's material on
-        // disk before either header copy names it, one header copy at a time. A power cut at any
-        // point leaves a header that still holds the old keyslot.
-        await writeBack.CommitAsync(header, edit, CancellationToken.None);
-        LogAdded(logger, volume.DmName, slot.Value);
-        return VolumeOutcome.Success;
+        catch
+        {
+            edit.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Failures of a header change as the volume's result: the short error and the scrubbed detail.</summary>
@@ -119,24 +197,30 @@ internal sealed partial class LuksPassphraseRotator(
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
-            return VolumeOutcome.Failure("interrupted", "the daemon is shutting down before the old passphrase was revoked; both passphrases open the volume");
+            return Interrupted;
         }
     }
 
+    private static VolumeOutcome Interrupted =>
+        VolumeOutcome.Failure("interrupted", "the daemon is shutting down before the old passphrase was revoked; both passphrases open the volume");
+
     private async Task<VolumeOutcome> RevokeSlotsAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, Action<string> step, CancellationToken stopping)
     {
-        step(VolumeStep.Device);
-        var device = await devices.ResolveAsync(volume.VolumeId, stopping);
-        step(VolumeStep.CheckHeader);
-        using var header = await headers.CheckAsync(device, stopping);
+        using var header = await CheckedHeaderAsync(volume, step, stopping);
         step(VolumeStep.TestPassphrase);
         var keep = await kdf.RunAsync(header.Verdict.KdfMemoryBytes, () => cryptsetup.TestPassphraseAsync(header.Path, newPassphrase, CancellationToken.None));
         if (keep is null)
         {
             return VolumeOutcome.Failure("new passphrase does not open the volume", "nothing was revoked: the old passphrase's keyslots stay until the new one opens the volume");
         }
+        return await RevokeOnAsync(volume, header, keep.Value, oldPassphrase, newPassphrase, step, stopping);
+    }
+
+    /// <summary>Revokes on <paramref name="header"/>, whose keyslot <paramref name="keep"/> the new passphrase is proven to open.</summary>
+    private async Task<VolumeOutcome> RevokeOnAsync(VolumeTarget volume, CheckedHeader header, int keep, Passphrase oldPassphrase, Passphrase newPassphrase, Action<string> step, CancellationToken stopping)
+    {
         var victims = new List<int>();
-        foreach (var slot in header.Verdict.Keyslots.Where(s => s != keep.Value).Order())
+        foreach (var slot in header.Verdict.Keyslots.Where(s => s != keep).Order())
         {
             if (await kdf.RunAsync(header.Verdict.KdfMemoryBytes, () => cryptsetup.OpensSlotAsync(header.Path, oldPassphrase, slot, CancellationToken.None)))
             {
@@ -144,7 +228,7 @@ internal sealed partial class LuksPassphraseRotator(
             }
         }
         // Never the new slot, never the last: the kept slot is checked to be in the header and not a victim.
-        if (victims.Count == 0 || victims.Contains(keep.Value) || !header.Verdict.Keyslots.Contains(keep.Value))
+        if (victims.Count == 0 || victims.Contains(keep) || !header.Verdict.Keyslots.Contains(keep))
         {
             return VolumeOutcome.Success with { RevokedSlots = [] };
         }

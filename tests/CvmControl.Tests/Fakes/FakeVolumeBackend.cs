@@ -116,6 +116,27 @@ internal sealed class FakeVolumeBackend : IVolumePipeline, IPassphraseRotator
         return Unlocks(volume.DmName, passphrase.Value) ? PassphraseCheck.Opens : PassphraseCheck.DoesNotOpen;
     }
 
+    /// <summary>The real rotator's order: the new passphrase is tested first (a retry skips the add), then add, then revoke.</summary>
+    public async Task<VolumeOutcome> RotateAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, bool revokeOld, CancellationToken stopping, Action<string>? step = null)
+    {
+        step?.Invoke(VolumeStep.TestPassphrase);
+        if (await CheckAsync(volume, newPassphrase, stopping) != PassphraseCheck.Opens)
+        {
+            stopping.ThrowIfCancellationRequested();
+            var added = await AddPassphraseAsync(volume, oldPassphrase, newPassphrase, stopping, step);
+            if (!added.Ok)
+            {
+                return added;
+            }
+        }
+        if (!revokeOld)
+        {
+            return VolumeOutcome.Success;
+        }
+        stopping.ThrowIfCancellationRequested();
+        return await RevokeAsync(volume, oldPassphrase, newPassphrase, stopping, step);
+    }
+
     public async Task<VolumeOutcome> AddPassphraseAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, CancellationToken stopping, Action<string>? step = null)
     {
         step?.Invoke(VolumeStep.LuksAddKey);

@@ -268,5 +268,94 @@ public sealed class LuksPassphraseRotatorTests : IDisposable
         _disk.Slots.Should().Equal(new Dictionary<int, string> { [0] = "old pass", [1] = "new pass" });
     }
 
+    [Fact]
+    public async Task A_revoking_rotation_copies_the_device_header_once_and_revokes_on_the_copy_it_wrote_back()
+    {
+        var steps = new List<string>();
+
+        var outcome = await _h.Rotator.RotateAsync(Target, new Passphrase("old pass"), new Passphrase("new pass"), revokeOld: true, CancellationToken.None, steps.Add);
+
+        outcome.Ok.Should().BeTrue(outcome.Detail);
+        outcome.RevokedSlots.Should().Equal(0);
+        _disk.Slots.Should().Equal(new Dictionary<int, string> { [1] = "new pass" });
+        _h.World.DeviceWrites.Should().Be(2, "the add and the revocation are two write-backs");
+        // One copy to check, and the write-backs' own copies: the device before and after each write.
+        _h.World.Argvs("cryptsetup").Count(a => a[0] == "luksHeaderBackup").Should().Be(1 + 2 + 2);
+        var tests = _h.World.Calls.Where(c => c.Spec.Arguments.Contains("--test-passphrase")).ToList();
+        tests.Select(c => c.Stdin).Should().Equal(["new pass", "new pass", "old pass"],
+            "the new passphrase is tried on the checked copy, then proven on the changed one; its slot is then known, so only the old passphrase's slots are tried");
+        var add = _h.World.Calls.Single(c => c.Spec.Arguments[0] == "luksAddKey").Spec.Arguments;
+        var kill = _h.World.Calls.Single(c => c.Spec.Arguments[0] == "luksKillSlot").Spec.Arguments;
+        tests[2].Spec.Arguments[^1].Should().Be(add[^2], "the revocation reads the copy the key was added to, which the device was verified to hold");
+        kill[^2].Should().StartWith(_h.Root.Combine("run", "keys") + "/edit-").And.NotBe(add[^2], "the kills change a new private copy of it");
+        steps.Should().Equal(VolumeStep.Device, VolumeStep.CheckHeader, VolumeStep.TestPassphrase, VolumeStep.LuksAddKey, VolumeStep.TestPassphrase,
+            VolumeStep.WriteHeader, VolumeStep.LuksKillSlot, VolumeStep.WriteHeader);
+        Directory.EnumerateFileSystemEntries(_h.Root.Combine("run", "keys")).Should().BeEmpty("copies are deleted");
+    }
+
+    [Fact]
+    public async Task A_rotation_whose_new_passphrase_already_opens_skips_the_add_and_only_revokes()
+    {
+        _disk.Slots[1] = "new pass";
+
+        var outcome = await _h.Rotator.RotateAsync(Target, new Passphrase("old pass"), new Passphrase("new pass"), revokeOld: true, CancellationToken.None);
+
+        outcome.RevokedSlots.Should().Equal(0);
+        _h.World.Argvs("cryptsetup").Should().NotContain(a => a[0] == "luksAddKey");
+        _h.World.DeviceWrites.Should().Be(1);
+        _disk.Slots.Should().Equal(new Dictionary<int, string> { [1] = "new pass" });
+    }
+
+    [Fact]
+    public async Task A_rotation_that_keeps_the_old_passphrase_writes_once_and_leaves_both()
+    {
+        var outcome = await _h.Rotator.RotateAsync(Target, new Passphrase("old pass"), new Passphrase("new pass"), revokeOld: false, CancellationToken.None);
+
+        outcome.Should().Be(VolumeOutcome.Success);
+        _h.World.DeviceWrites.Should().Be(1);
+        _disk.Slots.Should().Equal(new Dictionary<int, string> { [0] = "old pass", [1] = "new pass" });
+        _h.World.Argvs("cryptsetup").Should().NotContain(a => a[0] == "luksKillSlot");
+    }
+
+    [Fact]
+    public async Task A_header_the_host_changes_after_the_add_is_written_refuses_the_revocation_and_keeps_both_passphrases()
+    {
+        _h.World.Override = spec =>
+        {
+            if (spec.Arguments[0] == "luksKillSlot")
+            {
+                _h.World.HostWrites(_disk, FakeLuksImage.HeaderSize + 4096 + 2000, [0x20]);
+            }
+            return null;
+        };
+
+        var outcome = await _h.Rotator.RotateAsync(Target, new Passphrase("old pass"), new Passphrase("new pass"), revokeOld: true, CancellationToken.None);
+
+        outcome.Error.Should().Be(HeaderWriteBack.Changed);
+        _h.World.DeviceWrites.Should().Be(1, "the add was written; the revocation was not");
+        _disk.Slots.Should().Equal(new Dictionary<int, string> { [0] = "old pass", [1] = "new pass" });
+    }
+
+    [Fact]
+    public async Task A_stop_after_the_add_is_written_reports_that_both_passphrases_open()
+    {
+        using var stopping = new CancellationTokenSource();
+        _h.World.Override = spec =>
+        {
+            if (spec.Arguments[0] == "luksAddKey")
+            {
+                stopping.Cancel();
+            }
+            return null;
+        };
+
+        var outcome = await _h.Rotator.RotateAsync(Target, new Passphrase("old pass"), new Passphrase("new pass"), revokeOld: true, stopping.Token);
+
+        outcome.Error.Should().Be("interrupted");
+        outcome.Detail.Should().Contain("both passphrases open the volume");
+        _disk.Slots.Should().Equal(new Dictionary<int, string> { [0] = "old pass", [1] = "new pass" });
+        _h.World.Argvs("cryptsetup").Should().NotContain(a => a[0] == "luksKillSlot");
+    }
+
     public void Dispose() => _h.Dispose();
 }

@@ -53,6 +53,14 @@ internal sealed class CheckedHeader(string device, string path, LuksHeaderPolicy
         }
     }
 
+    /// <summary>
+    /// The changed copy that <see cref="HeaderWriteBack.CommitAsync"/> has just written back and verified
+    /// on the device, with the verdict it got there: the checked header of the device from then on, with no
+    /// new copy of the device. The new object owns the file; disposing either deletes it.
+    /// </summary>
+    public CheckedHeader Committed(WorkingHeader changed, LuksHeaderPolicy.Verdict verdict) =>
+        new(Device, changed.Path, verdict, HeaderGuard.HashOf(changed.Path));
+
     public void Dispose() => HeaderGuard.Delete(Path);
 }
 

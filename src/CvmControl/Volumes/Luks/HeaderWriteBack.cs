@@ -14,12 +14,16 @@ internal sealed partial class HeaderWriteBack(HeaderGuard headers, ILogger<Heade
     public const string Changed = "LUKS2 header changed since it was checked";
     public const string Unverified = "LUKS2 header write-back could not be verified";
 
+    /// <summary>
+    /// Writes <paramref name="changed"/> back and returns its verdict: once this returns, the device holds
+    /// exactly that copy, and the copy passed the policy.
+    /// </summary>
     /// <exception cref="VolumeOperationException">Nothing was written (the header changed, or the change fails the policy), or the write could not be made or verified.</exception>
     /// <exception cref="ToolFailure">cryptsetup could not copy or read a header.</exception>
-    public async Task CommitAsync(CheckedHeader original, WorkingHeader changed, CancellationToken cancellationToken)
+    public async Task<LuksHeaderPolicy.Verdict> CommitAsync(CheckedHeader original, WorkingHeader changed, CancellationToken cancellationToken)
     {
         var device = original.Device;
-        await CheckPolicyAsync(changed.Path, cancellationToken);
+        var verdict = await CheckPolicyAsync(changed.Path, cancellationToken);
 
         // The host may have rewritten the header since the check; then the change is not ours to apply.
         var now = await headers.CopyAsync(device, cancellationToken);
@@ -65,13 +69,14 @@ internal sealed partial class HeaderWriteBack(HeaderGuard headers, ILogger<Heade
             HeaderGuard.Delete(after);
         }
         LogWritten(logger, device, blocks);
+        return verdict;
     }
 
-    private async Task CheckPolicyAsync(string path, CancellationToken cancellationToken)
+    private async Task<LuksHeaderPolicy.Verdict> CheckPolicyAsync(string path, CancellationToken cancellationToken)
     {
         try
         {
-            await headers.CheckCopyAsync(path, cancellationToken);
+            return await headers.CheckCopyAsync(path, cancellationToken);
         }
         catch (HeaderRejected rejected)
         {

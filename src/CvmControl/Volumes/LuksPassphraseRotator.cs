@@ -63,6 +63,11 @@ internal sealed partial class LuksPassphraseRotator(
     /// </summary>
     public async Task<VolumeOutcome> RotateAsync(VolumeTarget volume, Passphrase oldPassphrase, Passphrase newPassphrase, bool revokeOld, CancellationToken stopping, Action<string>? step = null)
     {
+        if (oldPassphrase.SameAs(newPassphrase))
+        {
+            // Its slots are the new passphrase's slots: nothing is added, and nothing may go.
+            return revokeOld ? VolumeOutcome.Success with { RevokedSlots = [] } : VolumeOutcome.Success;
+        }
         step ??= _ => { };
         int? keep = null;
         try

@@ -194,6 +194,13 @@ internal sealed partial class LuksVolumePipeline(
     /// </summary>
     private async Task<int> FormatAsync(VolumeTarget volume, string device, Passphrase passphrase, Action<string> step, CancellationToken stopping)
     {
+        // luksFormat into a file does not check the data device's size (on the device it refused one too
+        // small for its header); a 16 MiB header must never be written over a device it does not fit.
+        var size = blank.SizeOf(device);
+        if (size <= BlankCheck.HeaderAreaBytes)
+        {
+            throw new VolumeOperationException("device too small", $"{device} has {size} bytes; a LUKS2 volume needs more than its {BlankCheck.HeaderAreaBytes}-byte header area. Nothing was written");
+        }
         LogFormatting(logger, volume.DmName, device);
         var headerFile = Path.Combine(keyDirectory.Prepare(), "new-header-" + Guid.NewGuid().ToString("N"));
         try

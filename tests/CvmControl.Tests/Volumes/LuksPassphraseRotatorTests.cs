@@ -357,5 +357,18 @@ public sealed class LuksPassphraseRotatorTests : IDisposable
         _h.World.Argvs("cryptsetup").Should().NotContain(a => a[0] == "luksKillSlot");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_rotation_to_the_same_passphrase_changes_nothing(bool revokeOld)
+    {
+        var outcome = await _h.Rotator.RotateAsync(Target, new Passphrase("old pass"), new Passphrase("old pass"), revokeOld, CancellationToken.None);
+
+        outcome.Ok.Should().BeTrue();
+        outcome.RevokedSlots.Should().BeEquivalentTo(revokeOld ? Array.Empty<int>() : null);
+        _h.World.Argvs("cryptsetup").Should().BeEmpty();
+        _disk.Slots.Should().Equal(new Dictionary<int, string> { [0] = "old pass" });
+    }
+
     public void Dispose() => _h.Dispose();
 }

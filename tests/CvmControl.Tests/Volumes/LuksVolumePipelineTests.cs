@@ -199,6 +199,23 @@ public sealed class LuksVolumePipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_blank_device_no_larger_than_the_header_area_is_refused_before_any_format()
+    {
+        var disk = _h.Attach("vol-0aaa111", "nvme1n1");
+        using (var stream = new FileStream(disk.Path, FileMode.Open, FileAccess.Write))
+        {
+            stream.SetLength(16 * 1024 * 1024);
+        }
+
+        var outcome = await _h.Pipeline.BootstrapAsync(_h.Target("data", "vol-0aaa111"), Pass, CancellationToken.None);
+
+        outcome.Error.Should().Be("device too small");
+        outcome.Detail.Should().Be($"{disk.Path} has 16777216 bytes; a LUKS2 volume needs more than its 16777216-byte header area. Nothing was written");
+        _h.World.Argvs("cryptsetup").Should().NotContain(a => a[0] == "luksFormat");
+        File.ReadAllBytes(disk.Path).AsSpan().ContainsAnyExcept((byte)0).Should().BeFalse();
+    }
+
+    [Fact]
     public async Task A_fresh_volume_whose_new_header_fails_the_check_is_not_written_to_the_disk()
     {
         var disk = _h.Attach("vol-0aaa111", "nvme1n1");

@@ -237,11 +237,11 @@ internal sealed partial class LuksVolumePipeline(
     {
         // A first block of zeros is what a new disk shows (a LUKS2 device has its magic there): blkid's
         // probe, which a device that is not LUKS always needs, then runs beside the rest of the blank read.
-        var probe = await Task.Run(() => FirstBlockIsZeros(device), stopping) ? blkid.ProbeAnySignatureAsync(device, stopping) : null;
+        var probe = await Task.Run(() => ReadDevice(device, BlankCheck.FirstBlockIsZeros), stopping) ? blkid.ProbeAnySignatureAsync(device, stopping) : null;
         string? found;
         try
         {
-            found = await Task.Run(() => ReadForData(device), stopping);
+            found = await Task.Run(() => ReadDevice(device, blank.FindData), stopping);
             if (found is not null && await cryptsetup.IsLuksAsync(device, stopping))
             {
                 await ObserveAsync(probe);
@@ -277,18 +277,6 @@ internal sealed partial class LuksVolumePipeline(
         }
         catch (Exception ex) when (ex is ToolFailure or OperationCanceledException)
         {
-        }
-    }
-
-    private static bool FirstBlockIsZeros(string device)
-    {
-        try
-        {
-            return BlankCheck.FirstBlockIsZeros(device);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new VolumeOperationException("cannot read the device", $"{device}: {ex.Message}; nothing was changed");
         }
     }
 
@@ -543,11 +531,12 @@ internal sealed partial class LuksVolumePipeline(
         return lines;
     }
 
-    private string? ReadForData(string device)
+    /// <summary>A read of the raw device; one that fails is a per-volume error that changed nothing.</summary>
+    private static T ReadDevice<T>(string device, Func<string, T> read)
     {
         try
         {
-            return blank.FindData(device);
+            return read(device);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
